@@ -1,0 +1,48 @@
+"""Errors the use cases raise, and the port-level errors adapters translate driver errors into.
+
+The inbound adapters map each of these to a response in one place; nothing below the
+entrypoints knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+__all__ = [
+    "ApplicationError",
+    "Conflict",
+    "NoteNotFound",
+    "PreconditionFailed",
+    "StorageUnavailable",
+]
+
+
+class ApplicationError(Exception):
+    """Base of every error a use case or a port raises on purpose."""
+
+
+class NoteNotFound(ApplicationError):
+    """No note with this id is visible to the caller."""
+
+    def __init__(self, note_id: UUID) -> None:
+        super().__init__(f"note {note_id} not found")
+        self.note_id = note_id
+
+
+class PreconditionFailed(ApplicationError):
+    """A conditional write named a version that is no longer the note's current one."""
+
+    def __init__(self, note_id: UUID, expected: int, actual: int | None) -> None:
+        super().__init__(f"note {note_id} is at version {actual}, not {expected}")
+        self.note_id = note_id
+        self.expected = expected
+        self.actual = actual
+
+
+class Conflict(ApplicationError):
+    """The write collides with the stored state (a uniqueness rule, or a write that kept
+    losing races to concurrent writers); retrying the request later may succeed."""
+
+
+class StorageUnavailable(ApplicationError):
+    """The storage cannot be reached or did not answer in time. The operation had no effect."""

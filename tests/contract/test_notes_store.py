@@ -1,0 +1,261 @@
+"""The contract every persistence adapter keeps: a note repository inside a unit of work.
+
+Written once against the ports; the ``uow_factory`` fixture runs it on every backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from application import Conflict, UnitOfWorkFactory
+from domain import Title
+from tests.support import START, make_note
+
+
+async def _committed(uow_factory: UnitOfWorkFactory, *notes: object) -> None:
+    async with uow_factory() as uow:
+        for note in notes:
+            await uow.notes.add(note)  # type: ignore[arg-type]
+        await uow.commit()
+
+
+async def test_a_note_comes_back_exactly_as_stored(uow_factory: UnitOfWorkFactory) -> None:
+    note = make_note(
+        "Ünïcödé — 日本語 ✓",
+        "multi\nline \u00a0 body " + "x" * 99_000,
+        ("weekly", "home", "a-b_c"),
+        created=START + timedelta(microseconds=123456),
+    )
+    note = note.edited(now=note.created_date + timedelta(seconds=3, microseconds=7))
+    await _committed(uow_factory, note)
+    async with uow_factory() as uow:
+        loaded = await uow.notes.get(note.id)
+    assert loaded is not None
+    assert loaded.id == note.id
+    assert loaded.title == note.title
+    assert loaded.description == note.description
+    assert loaded.tags == note.tags
+    assert loaded.created_date == note.created_date
+    assert loaded.updated_date == note.updated_date
+    assert loaded.created_date.utcoffset() == timedelta(0)
+    assert loaded.version == note.version == 2
+
+
+async def test_get_of_an_unknown_id_is_none(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.notes.get(uuid4()) is None
+
+
+async def test_uncommitted_writes_are_visible_only_inside_their_unit_of_work(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    note = make_note()
+    async with uow_factory() as writer:
+        await writer.notes.add(note)
+        assert await writer.notes.get(note.id) == note
+        assert [n.id for n in await writer.notes.list(limit=10)] == [note.id]
+        async with uow_factory() as other:
+            assert await other.notes.get(note.id) is None
+            assert await other.notes.list(limit=10) == []
+        await writer.commit()
+    async with uow_factory() as reader:
+        assert await reader.notes.get(note.id) == note
+
+
+async def test_leaving_without_commit_discards_everything(uow_factory: UnitOfWorkFactory) -> None:
+    kept = make_note("kept")
+    await _committed(uow_factory, kept)
+    async with uow_factory() as uow:
+        await uow.notes.add(make_note("dropped"))
+        await uow.notes.update(kept.edited(now=START, title=Title("changed")), expected_version=1)
+    async with uow_factory() as uow:
+        assert [(n.title.value, n.version) for n in await uow.notes.list(limit=10)] == [("kept", 1)]
+
+
+async def test_rollback_discards_everything(uow_factory: UnitOfWorkFactory) -> None:
+    kept = make_note("kept")
+    await _committed(uow_factory, kept)
+    async with uow_factory() as uow:
+        await uow.notes.add(make_note("dropped"))
+        assert await uow.notes.delete(kept.id)
+        await uow.rollback()
+    async with uow_factory() as uow:
+        assert [n.title.value for n in await uow.notes.list(limit=10)] == ["kept"]
+
+
+async def test_an_exception_inside_the_block_discards_everything(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    note = make_note()
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.notes.add(note)
+            raise RuntimeError("the use case failed after writing")
+    async with uow_factory() as uow:
+        assert await uow.notes.get(note.id) is None
+
+
+async def test_several_writes_commit_together(uow_factory: UnitOfWorkFactory) -> None:
+    first, second = make_note("first"), make_note("second")
+    await _committed(uow_factory, first)
+    async with uow_factory() as uow:
+        await uow.notes.add(second)
+        assert await uow.notes.delete(first.id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [n.id for n in await uow.notes.list(limit=10)] == [second.id]
+
+
+async def test_adding_an_existing_id_is_a_conflict(uow_factory: UnitOfWorkFactory) -> None:
+    note = make_note()
+    await _committed(uow_factory, note)
+    with pytest.raises(Conflict):
+        async with uow_factory() as uow:
+            await uow.notes.add(make_note("other", note_id=note.id))
+            await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.notes.get(note.id)
+    assert stored is not None
+    assert stored.title.value == "Groceries"
+
+
+async def test_list_is_newest_first_with_id_breaking_ties(uow_factory: UnitOfWorkFactory) -> None:
+    same_moment = [make_note(f"tie{i}", created=START + timedelta(seconds=1)) for i in range(3)]
+    older = make_note("older", created=START)
+    newer = make_note("newer", created=START + timedelta(seconds=2))
+    await _committed(uow_factory, older, *same_moment, newer)
+    expected = [newer.id, *sorted((n.id for n in same_moment), reverse=True), older.id]
+    async with uow_factory() as uow:
+        assert [n.id for n in await uow.notes.list(limit=10)] == expected
+        assert [n.id for n in await uow.notes.list(limit=2, skip=2)] == expected[2:4]
+        assert await uow.notes.list(limit=5, skip=5) == []
+
+
+async def test_update_applies_only_from_the_expected_version(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    note = make_note()
+    await _committed(uow_factory, note)
+    v2 = note.edited(now=START + timedelta(seconds=1), title=Title("v2"))
+    async with uow_factory() as uow:
+        assert not await uow.notes.update(v2, expected_version=2)
+        assert await uow.notes.update(v2, expected_version=1)
+        assert not await uow.notes.update(v2.edited(now=START), expected_version=1)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.notes.get(note.id)
+        assert not await uow.notes.update(make_note(), expected_version=1)
+    assert stored is not None
+    assert (stored.title.value, stored.version) == ("v2", 2)
+
+
+async def test_delete_is_conditional_when_a_version_is_given(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    note = make_note()
+    await _committed(uow_factory, note)
+    async with uow_factory() as uow:
+        assert not await uow.notes.delete(note.id, expected_version=2)
+        assert await uow.notes.delete(note.id, expected_version=1)
+        assert await uow.notes.get(note.id) is None
+        assert not await uow.notes.delete(note.id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.notes.get(note.id) is None
+        assert not await uow.notes.delete(uuid4())
+
+
+async def test_of_two_concurrent_updates_from_one_version_only_the_first_applies(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    note = make_note()
+    await _committed(uow_factory, note)
+    first = note.edited(now=START + timedelta(seconds=1), title=Title("first"))
+    second = note.edited(now=START + timedelta(seconds=2), title=Title("second"))
+    async with uow_factory() as winner:
+        assert await winner.notes.update(first, expected_version=1)
+
+        async def compete() -> bool:
+            async with uow_factory() as loser:
+                applied = await loser.notes.update(second, expected_version=1)
+                await loser.commit()
+                return applied
+
+        contender = asyncio.create_task(compete())
+        await asyncio.sleep(0.05)
+        # The second writer waits on the first one's row lock rather than overwriting it.
+        assert not contender.done()
+        await winner.commit()
+    assert await contender is False
+    async with uow_factory() as uow:
+        stored = await uow.notes.get(note.id)
+    assert stored is not None
+    assert (stored.title.value, stored.version) == ("first", 2)
+
+
+async def test_a_rolled_back_writer_lets_the_waiting_one_through(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    note = make_note()
+    await _committed(uow_factory, note)
+    second = note.edited(now=START + timedelta(seconds=2), title=Title("second"))
+    async with uow_factory() as first:
+        assert await first.notes.delete(note.id)
+
+        async def compete() -> bool:
+            async with uow_factory() as other:
+                applied = await other.notes.update(second, expected_version=1)
+                await other.commit()
+                return applied
+
+        contender = asyncio.create_task(compete())
+        await asyncio.sleep(0.05)
+        assert not contender.done()
+        await first.rollback()
+    assert await contender is True
+    async with uow_factory() as uow:
+        stored = await uow.notes.get(note.id)
+    assert stored is not None
+    assert stored.title.value == "second"
+
+
+async def test_reads_do_not_see_another_units_uncommitted_update_or_delete(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    a, b = make_note("a"), make_note("b")
+    await _committed(uow_factory, a, b)
+    async with uow_factory() as writer:
+        assert await writer.notes.update(a.edited(now=START, title=Title("a2")), expected_version=1)
+        assert await writer.notes.delete(b.id)
+        async with uow_factory() as reader:
+            seen_a = await reader.notes.get(a.id)
+            assert seen_a is not None
+            assert seen_a.title.value == "a"
+            assert await reader.notes.get(b.id) is not None
+        await writer.commit()
+
+
+async def test_a_read_for_update_makes_other_writers_wait_and_then_see_the_outcome(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    note = make_note()
+    await _committed(uow_factory, note)
+    async with uow_factory() as first:
+        locked = await first.notes.get(note.id, for_update=True)
+        assert locked is not None
+
+        async def follow() -> int | None:
+            async with uow_factory() as second:
+                seen = await second.notes.get(note.id, for_update=True)
+                return None if seen is None else seen.version
+
+        follower = asyncio.create_task(follow())
+        await asyncio.sleep(0.05)
+        assert not follower.done()
+        assert await first.notes.update(locked.edited(now=START), expected_version=1)
+        await first.commit()
+    assert await follower == 2

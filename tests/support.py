@@ -1,0 +1,46 @@
+"""Deterministic stand-ins for the clock and the id factory, and a note builder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from adapters.system import Uuid7Factory
+from domain import Description, Note, Tags, Title
+
+START = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
+
+
+class SteppingClock:
+    """A clock that moves one millisecond every time it is read."""
+
+    def __init__(
+        self, start: datetime = START, step: timedelta = timedelta(milliseconds=1)
+    ) -> None:
+        self.current = start
+        self.step = step
+
+    def now(self) -> datetime:
+        self.current += self.step
+        return self.current
+
+
+_ids = Uuid7Factory()
+
+
+def make_note(
+    title: str = "Groceries",
+    description: str = "milk, eggs, sourdough",
+    tags: Sequence[str] = ("home",),
+    *,
+    created: datetime = START,
+    note_id: UUID | None = None,
+) -> Note:
+    return Note.create(
+        id=note_id or _ids.new_id(),
+        title=Title(title),
+        description=Description(description),
+        tags=Tags(tuple(tags)),
+        now=created,
+    )

@@ -1,0 +1,187 @@
+"""The notes use cases on the in-memory adapter."""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Self
+from uuid import uuid4
+
+import pytest
+
+from adapters.memory import MemoryDatabase, MemoryUnitOfWork
+from adapters.system import Uuid7Factory
+from application import (
+    NoteChanges,
+    NoteDraft,
+    NoteNotFound,
+    Notes,
+    PreconditionFailed,
+    StorageUnavailable,
+)
+from domain import InvalidDescription, InvalidTags, InvalidTitle
+from tests.support import SteppingClock
+
+
+@pytest.fixture
+def database() -> MemoryDatabase:
+    return MemoryDatabase()
+
+
+@pytest.fixture
+def notes(database: MemoryDatabase) -> Notes:
+    return Notes(database.unit_of_work, SteppingClock(), Uuid7Factory())
+
+
+async def test_create_then_get(notes: Notes) -> None:
+    created = await notes.create_note(NoteDraft(" Groceries ", "milk", ["Home", "home"]))
+    assert (created.title.value, created.description.value, created.tags.values) == (
+        "Groceries",
+        "milk",
+        ("home",),
+    )
+    assert created.version == 1
+    assert await notes.get_note(created.id) == created
+
+
+async def test_get_unknown_is_not_found(notes: Notes) -> None:
+    with pytest.raises(NoteNotFound):
+        await notes.get_note(uuid4())
+
+
+async def test_list_is_newest_first_with_limit_and_skip(notes: Notes) -> None:
+    made = [await notes.create_note(NoteDraft(f"n{i}")) for i in range(5)]
+    newest_first = list(reversed(made))
+    assert await notes.list_notes() == newest_first
+    assert [n.id for n in await notes.list_notes(limit=2, skip=1)] == [
+        n.id for n in newest_first[1:3]
+    ]
+    assert await notes.list_notes(limit=10, skip=5) == []
+
+
+async def test_replace_sets_every_field_and_bumps_version(notes: Notes) -> None:
+    note = await notes.create_note(NoteDraft("a", "b", ["x"]))
+    replaced = await notes.replace_note(note.id, NoteDraft("c"))
+    assert (replaced.title.value, replaced.description.value, replaced.tags.values) == ("c", "", ())
+    assert replaced.version == 2
+    assert replaced.updated_date > note.updated_date
+    assert replaced.created_date == note.created_date
+    assert (await notes.get_note(note.id)).version == 2
+
+
+async def test_patch_changes_only_the_fields_given(notes: Notes) -> None:
+    note = await notes.create_note(NoteDraft("a", "b", ["x"]))
+    patched = await notes.patch_note(note.id, NoteChanges(description=""))
+    assert (patched.title.value, patched.description.value, patched.tags.values) == (
+        "a",
+        "",
+        ("x",),
+    )
+    assert patched.version == 2
+
+
+async def test_delete_then_not_found(notes: Notes) -> None:
+    note = await notes.create_note(NoteDraft("a"))
+    await notes.delete_note(note.id)
+    with pytest.raises(NoteNotFound):
+        await notes.get_note(note.id)
+    with pytest.raises(NoteNotFound):
+        await notes.delete_note(note.id)
+
+
+@pytest.mark.parametrize(
+    ("draft", "error"),
+    [
+        (NoteDraft(" "), InvalidTitle),
+        (NoteDraft("t", "d" * 100_001), InvalidDescription),
+        (NoteDraft("t", tags=["no spaces"]), InvalidTags),
+    ],
+)
+async def test_invalid_input_writes_nothing(
+    notes: Notes, draft: NoteDraft, error: type[Exception]
+) -> None:
+    kept = await notes.create_note(NoteDraft("kept"))
+    with pytest.raises(error):
+        await notes.create_note(draft)
+    with pytest.raises(error):
+        await notes.replace_note(kept.id, draft)
+    assert await notes.list_notes() == [kept]
+    assert (await notes.get_note(kept.id)).version == 1
+
+
+async def test_missing_note_is_not_found_for_every_write(notes: Notes) -> None:
+    missing = uuid4()
+    with pytest.raises(NoteNotFound):
+        await notes.replace_note(missing, NoteDraft("t"))
+    with pytest.raises(NoteNotFound):
+        await notes.patch_note(missing, NoteChanges(title="t"))
+
+
+class _CommitFails(MemoryUnitOfWork):
+    """A unit of work whose storage fails at the last moment, after every write went through."""
+
+    async def commit(self) -> None:
+        raise StorageUnavailable("connection lost during commit")
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+
+
+async def test_a_use_case_that_fails_after_writing_leaves_nothing_behind(
+    database: MemoryDatabase,
+) -> None:
+    healthy = Notes(database.unit_of_work, SteppingClock(), Uuid7Factory())
+    note = await healthy.create_note(NoteDraft("original", "body", ["keep"]))
+    failing = Notes(lambda: _CommitFails(database), SteppingClock(), Uuid7Factory())
+
+    with pytest.raises(StorageUnavailable):
+        await failing.create_note(NoteDraft("never stored"))
+    with pytest.raises(StorageUnavailable):
+        await failing.patch_note(note.id, NoteChanges(title="changed"))
+    with pytest.raises(StorageUnavailable):
+        await failing.delete_note(note.id)
+
+    stored = await healthy.list_notes()
+    assert stored == [note]
+    assert (stored[0].title.value, stored[0].version) == ("original", 1)
+
+
+async def test_stale_version_is_refused_and_changes_nothing(notes: Notes) -> None:
+    note = await notes.create_note(NoteDraft("a"))
+    await notes.patch_note(note.id, NoteChanges(title="b"), if_version=1)
+    with pytest.raises(PreconditionFailed) as caught:
+        await notes.patch_note(note.id, NoteChanges(title="c"), if_version=1)
+    assert (caught.value.expected, caught.value.actual) == (1, 2)
+    with pytest.raises(PreconditionFailed):
+        await notes.delete_note(note.id, if_version=1)
+    current = await notes.get_note(note.id)
+    assert (current.title.value, current.version) == ("b", 2)
+
+
+async def test_concurrent_conditional_writes_from_one_version_let_exactly_one_through(
+    notes: Notes,
+) -> None:
+    note = await notes.create_note(NoteDraft("a"))
+    results = await asyncio.gather(
+        *(notes.patch_note(note.id, NoteChanges(title=f"t{i}"), if_version=1) for i in range(20)),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, PreconditionFailed) for r in results if isinstance(r, Exception))
+    assert (await notes.get_note(note.id)).version == 2
+
+
+async def test_concurrent_unconditional_writes_are_never_lost(notes: Notes) -> None:
+    note = await notes.create_note(NoteDraft("a"))
+    await asyncio.gather(
+        *(notes.patch_note(note.id, NoteChanges(tags=[f"t{i}"])) for i in range(20))
+    )
+    assert (await notes.get_note(note.id)).version == 21
