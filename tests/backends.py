@@ -1,17 +1,26 @@
-"""The persistence backends the tests run on, each emptied before every test."""
+"""The persistence backends the tests run on, each empty at the start of every test.
+
+``BACKENDS`` names them; ``open_backend`` gives a unit-of-work factory over one. Suites that
+must hold on every backend (the contract suite, the API tests) parametrize over
+``BACKENDS`` and never name a backend themselves.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from adapters.memory import MemoryDatabase
 from application import UnitOfWorkFactory
 
-BACKENDS = ["memory"]
+BACKENDS = ["memory", "sqlite", "postgres"]
 
 
-async def open_backend(request: pytest.FixtureRequest, name: str) -> UnitOfWorkFactory:
-    """A unit-of-work factory over an empty database of the named backend."""
-    if name == "memory":
-        return MemoryDatabase().unit_of_work
-    raise LookupError(name)
+def open_backend(request: pytest.FixtureRequest, name: str) -> UnitOfWorkFactory:
+    """A unit-of-work factory over an empty database of the named backend.
+
+    Call it from a synchronous fixture: it sets up the backend's (async) fixtures.
+    """
+    if name not in BACKENDS:
+        raise LookupError(name)
+    database = request.getfixturevalue(f"{name}_database")
+    factory: UnitOfWorkFactory = database.unit_of_work
+    return factory

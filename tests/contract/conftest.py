@@ -1,4 +1,4 @@
-"""Runs the contract suite on every backend the test session can reach."""
+"""Runs the contract suite on every backend."""
 
 from __future__ import annotations
 
@@ -9,5 +9,5 @@ from tests.backends import BACKENDS, open_backend
 
 
 @pytest.fixture(params=BACKENDS)
-async def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
-    return await open_backend(request, request.param)
+def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
+    return open_backend(request, request.param)

@@ -1,0 +1,164 @@
+"""The SQL unit of work and note repository: one connection, one transaction per unit of work."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.sqlalchemy.errors import translated
+from adapters.sqlalchemy.tables import notes
+from domain import Description, Note, Tags, Title
+
+__all__ = ["SqlDatabase", "SqlNoteRepository", "SqlUnitOfWork"]
+
+
+class SqlDatabase:
+    """A database reached through an engine; ``unit_of_work`` is the ports' factory."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, sqlite=self._sqlite)
+
+
+class SqlUnitOfWork:
+    """One pooled connection and one transaction, rolled back unless committed.
+
+    The connection is checked out on entry and returned on exit. The transaction begins with
+    the first statement: on SQLite, a write (or a read for update) first takes the database's
+    write lock, which is how SQLite keeps the row-lock promise of the port.
+    """
+
+    notes: SqlNoteRepository
+
+    def __init__(self, engine: AsyncEngine, *, sqlite: bool = False) -> None:
+        self._engine = engine
+        self._sqlite = sqlite
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        with translated():
+            self._connection = await self._engine.connect()
+        self.notes = SqlNoteRepository(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        except Exception:  # noqa: BLE001 - the connection is discarded below either way
+            await connection.invalidate()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        with translated():
+            await self._active().commit()
+
+    async def rollback(self) -> None:
+        with translated():
+            await self._active().rollback()
+
+    def _active(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._connection
+
+    async def execute(self, statement: sa.Executable, *, write: bool) -> sa.CursorResult[Any]:
+        """Run one statement in this unit of work's transaction, beginning it if needed."""
+        connection = self._active()
+        with translated():
+            if not connection.in_transaction():
+                if self._sqlite and write:
+                    connection.sync_connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"  # type: ignore[union-attr]
+                await connection.begin()
+            return await connection.execute(statement)
+
+
+_COLUMNS = (
+    notes.c.id,
+    notes.c.title,
+    notes.c.description,
+    notes.c.tags,
+    notes.c.created_date,
+    notes.c.updated_date,
+    notes.c.version,
+)
+_NEWEST_FIRST = (notes.c.created_date.desc(), notes.c.id.desc())
+
+
+def _to_row(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "title": note.title.value,
+        "description": note.description.value,
+        "tags": list(note.tags.values),
+        "created_date": note.created_date,
+        "updated_date": note.updated_date,
+        "version": note.version,
+    }
+
+
+def _to_note(row: RowMapping) -> Note:
+    return Note(
+        id=row["id"],
+        title=Title(row["title"]),
+        description=Description(row["description"]),
+        tags=Tags(tuple(row["tags"])),
+        created_date=row["created_date"],
+        updated_date=row["updated_date"],
+        version=row["version"],
+    )
+
+
+class SqlNoteRepository:
+    """Notes in the ``notes`` table, through SQLAlchemy Core statements."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, note: Note) -> None:
+        await self._uow.execute(notes.insert().values(_to_row(note)), write=True)
+
+    async def get(self, note_id: UUID, *, for_update: bool = False) -> Note | None:
+        statement = sa.select(*_COLUMNS).where(notes.c.id == note_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = (await self._uow.execute(statement, write=for_update)).mappings().first()
+        return None if row is None else _to_note(row)
+
+    async def list(self, *, limit: int, skip: int = 0) -> list[Note]:
+        statement = sa.select(*_COLUMNS).order_by(*_NEWEST_FIRST).limit(limit).offset(skip)
+        result = await self._uow.execute(statement, write=False)
+        return [_to_note(row) for row in result.mappings()]
+
+    async def update(self, note: Note, *, expected_version: int) -> bool:
+        values = _to_row(note)
+        del values["id"], values["created_date"]
+        statement = (
+            notes.update()
+            .where(notes.c.id == note.id, notes.c.version == expected_version)
+            .values(values)
+        )
+        return (await self._uow.execute(statement, write=True)).rowcount == 1
+
+    async def delete(self, note_id: UUID, *, expected_version: int | None = None) -> bool:
+        statement = notes.delete().where(notes.c.id == note_id)
+        if expected_version is not None:
+            statement = statement.where(notes.c.version == expected_version)
+        return (await self._uow.execute(statement, write=True)).rowcount == 1

@@ -1,0 +1,81 @@
+"""The engine factory: one pool per process, sized and bounded from settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+__all__ = ["create_engine"]
+
+
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 20,
+    max_overflow: int = 10,
+    pool_timeout: float = 2.0,
+    pool_recycle: float = 1800,
+    connect_timeout: float = 2.0,
+    pool_pre_ping: bool = True,
+    echo: bool = False,
+) -> AsyncEngine:
+    """An async engine for ``postgresql+asyncpg://…`` or ``sqlite+aiosqlite://…``.
+
+    Every wait is bounded, so an unreachable database fails a request within seconds instead of
+    hanging it: ``pool_timeout`` for a free pooled connection, ``connect_timeout`` for a new
+    one. ``pool_pre_ping`` replaces connections the server dropped (a restart, a failover)
+    before they are handed out, and ``pool_recycle`` retires old ones.
+    """
+    parsed = make_url(url)
+    options: dict[str, Any] = {"echo": echo, "pool_pre_ping": pool_pre_ping}
+    if parsed.get_backend_name() == "sqlite":
+        # The busy timeout is how long a writer waits for another one's transaction to end.
+        options["connect_args"] = {"timeout": max(connect_timeout, 5.0)}
+        if parsed.database in (None, "", ":memory:"):
+            # An in-memory database exists once per connection: share a single one.
+            options["poolclass"] = StaticPool
+        else:
+            options.update(
+                pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
+            )
+        engine = create_async_engine(parsed, **options)
+        _configure_sqlite(engine)
+        return engine
+    options.update(
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_recycle=pool_recycle,
+        connect_args={
+            "timeout": connect_timeout,
+            "server_settings": {"application_name": "notes-service"},
+        },
+    )
+    return create_async_engine(parsed, **options)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Let the unit of work decide how each SQLite transaction begins.
+
+    The driver's own implicit transactions are turned off; a transaction starts with the
+    statement the unit of work leaves in ``connection.info["sqlite_begin"]``: ``BEGIN
+    IMMEDIATE`` to take the write lock before reading what is about to be changed (SQLite's
+    equivalent of ``SELECT … FOR UPDATE``), plain ``BEGIN`` to read. Write-ahead logging lets
+    readers go on while a writer holds the lock.
+    """
+
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql(connection.info.pop("sqlite_begin", "BEGIN"))

@@ -1,0 +1,79 @@
+"""Alembic's environment: runs revisions over an async engine.
+
+The database URL comes from the Alembic config when the service's own ``notes db`` command
+(or a test) sets it, and otherwise from the service's settings (``NOTES_DATABASE_URL``), so
+plain ``alembic upgrade head`` migrates the database the service would use. A caller may also
+hand over an open connection in ``config.attributes["connection"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+from alembic import context
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from adapters.sqlalchemy.tables import metadata
+
+config = context.config
+# Any fixed number: held while migrating so that two processes starting at once do not both
+# try to build the schema.
+_MIGRATION_LOCK = 7_214_613_377
+
+
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    from entrypoints.settings import Settings  # the service's own configuration
+
+    configured = Settings().database_url
+    if not configured or configured.startswith("memory:"):
+        raise SystemExit(
+            "No database URL: set NOTES_DATABASE_URL, or run `notes db upgrade`, which also "
+            "migrates the embedded PostgreSQL."
+        )
+    return configured
+
+
+def _configure(connection: sa.Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+
+
+def _run(connection: sa.Connection) -> None:
+    _configure(connection)
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_async_engine(_url(), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_offline() -> None:
+    context.configure(url=_url(), target_metadata=metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+elif (connection := config.attributes.get("connection")) is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_async())

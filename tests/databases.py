@@ -1,0 +1,76 @@
+"""Real databases for the tests: PostgreSQL and SQLite, built by the service's migrations.
+
+PostgreSQL comes from ``TEST_DATABASE_URL`` when it is set (any server the tests may create
+a database on), otherwise from an embedded server started once per test session. Either way
+the session works in a database of its own, created fresh and dropped at the end, so a
+shared server is never touched outside it and two runs never meet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from adapters.embedded_postgres import EmbeddedPostgres
+from adapters.sqlalchemy import metadata
+from adapters.sqlalchemy.migrate import upgrade
+
+
+def asyncpg_url(url: str) -> URL:
+    """``url`` with the asyncpg driver, whichever PostgreSQL scheme it was written with."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+@contextmanager
+def postgres_server(scratch: Path) -> Iterator[URL]:
+    """The URL of a PostgreSQL server's maintenance database, for the whole session."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield asyncpg_url(configured)
+        return
+    server = EmbeddedPostgres(scratch / "postgres", database="postgres")
+    server.start()
+    try:
+        yield make_url(server.url)
+    finally:
+        server.destroy()
+
+
+@asynccontextmanager
+async def scratch_postgres_database(server: URL) -> AsyncIterator[str]:
+    """A new, empty database on ``server``, dropped afterwards; yields its URL."""
+    name = f"notes_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def migrated(url: str) -> None:
+    """Bring the database at ``url`` to the newest revision."""
+    await asyncio.to_thread(upgrade, url)
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    """Delete every row of every table the service declares."""
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+            await connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                await connection.execute(table.delete())

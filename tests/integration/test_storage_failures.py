@@ -1,0 +1,113 @@
+"""What the SQL adapter does when the database fails under it: the core sees only
+``StorageUnavailable``, nothing partial is ever written, and the pool recovers by itself."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from adapters.sqlalchemy import SqlDatabase, create_engine
+from application import StorageUnavailable
+from tests.support import make_note
+
+
+async def _terminate_idle_transactions(url: str) -> int:
+    """Kill, from outside, every connection to the database that sits inside a transaction."""
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            killed = await connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state LIKE 'idle in transaction%'"
+                )
+            )
+            return len(killed.all())
+    finally:
+        await admin.dispose()
+
+
+async def test_a_connection_killed_mid_transaction_writes_nothing(
+    postgres_database: SqlDatabase, postgres_url: str
+) -> None:
+    written = [make_note(f"n{i}") for i in range(3)]
+    with pytest.raises(StorageUnavailable):
+        async with postgres_database.unit_of_work() as uow:
+            for note in written:
+                await uow.notes.add(note)
+            assert await _terminate_idle_transactions(postgres_url) == 1
+            await uow.notes.add(make_note("after the kill"))
+            await uow.commit()
+
+    async with postgres_database.unit_of_work() as uow:
+        assert await uow.notes.list(limit=10) == []
+
+
+async def test_a_commit_on_a_killed_connection_fails_and_writes_nothing(
+    postgres_database: SqlDatabase, postgres_url: str
+) -> None:
+    with pytest.raises(StorageUnavailable):
+        async with postgres_database.unit_of_work() as uow:
+            await uow.notes.add(make_note())
+            await _terminate_idle_transactions(postgres_url)
+            await uow.commit()
+    async with postgres_database.unit_of_work() as uow:
+        assert await uow.notes.list(limit=10) == []
+
+
+async def test_the_pool_replaces_killed_connections(
+    postgres_engine: AsyncEngine, postgres_url: str
+) -> None:
+    database = SqlDatabase(postgres_engine)
+    async with database.unit_of_work() as uow:
+        await uow.notes.list(limit=1)
+    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    await admin.dispose()
+    note = make_note()
+    async with database.unit_of_work() as uow:
+        await uow.notes.add(note)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.notes.get(note.id) == note
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://postgres@127.0.0.1:1/notes",
+        "postgresql+asyncpg://postgres@/notes?host=/nonexistent-socket-dir",
+    ],
+    ids=["refused-port", "missing-socket"],
+)
+async def test_an_unreachable_postgres_is_storage_unavailable(url: str) -> None:
+    engine = create_engine(url, connect_timeout=1.0, pool_timeout=1.0)
+    try:
+        # The bound only catches a hang; how fast the failure comes is measured in bench/.
+        async with asyncio.timeout(30):
+            with pytest.raises(StorageUnavailable):
+                async with SqlDatabase(engine).unit_of_work() as uow:
+                    await uow.notes.list(limit=1)
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unopenable_sqlite_file_is_storage_unavailable(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'notes.db'}")
+    try:
+        with pytest.raises(StorageUnavailable):
+            async with SqlDatabase(engine).unit_of_work() as uow:
+                await uow.notes.list(limit=1)
+    finally:
+        await engine.dispose()
