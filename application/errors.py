@@ -11,9 +11,13 @@ from uuid import UUID
 __all__ = [
     "ApplicationError",
     "Conflict",
+    "InvalidCredentials",
+    "NotAuthenticated",
     "NoteNotFound",
     "PreconditionFailed",
     "StorageUnavailable",
+    "TooManyAttempts",
+    "UsernameTaken",
 ]
 
 
@@ -46,3 +50,25 @@ class Conflict(ApplicationError):
 
 class StorageUnavailable(ApplicationError):
     """The storage cannot be reached or did not answer in time. The operation had no effect."""
+
+
+class InvalidCredentials(ApplicationError):
+    """The username and password do not match a user. Says nothing about which was wrong."""
+
+
+class NotAuthenticated(ApplicationError):
+    """No valid credentials came with the request: none, malformed, expired, tampered with,
+    or revoked."""
+
+
+class UsernameTaken(ApplicationError):
+    """Another user has this username (compared without regard to case)."""
+
+
+class TooManyAttempts(ApplicationError):
+    """Too many failed logins for this username lately; ``retry_after`` seconds until the
+    next attempt is considered."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; retry in {retry_after} s")
+        self.retry_after = retry_after

@@ -7,14 +7,28 @@ runs inside the unit of work that handed the repository out.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from domain import Note
+from domain import Note, Password, User
+from domain.sessions import RefreshToken
 
-__all__ = ["Clock", "IdFactory", "NoteRepository", "UnitOfWork", "UnitOfWorkFactory"]
+__all__ = [
+    "AccessTokens",
+    "Clock",
+    "IdFactory",
+    "IssuedToken",
+    "LoginFailures",
+    "NoteRepository",
+    "PasswordHasher",
+    "RefreshTokenRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UserRepository",
+]
 
 
 class NoteRepository(Protocol):
@@ -61,6 +75,57 @@ class NoteRepository(Protocol):
         ...
 
 
+class UserRepository(Protocol):
+    """Registered users, inside a unit of work (same visibility rules as notes)."""
+
+    async def add(self, user: User) -> None:
+        """Store a new user. ``Conflict`` if the id or the username (by ``Username.key``)
+        is taken; a concurrent unit of work adding the same username waits for the first
+        one's outcome, as with a unique index."""
+        ...
+
+    async def get(self, user_id: UUID) -> User | None: ...
+
+    async def get_by_username(self, key: str) -> User | None:
+        """The user whose ``username.key`` is ``key``."""
+        ...
+
+
+class RefreshTokenRepository(Protocol):
+    """Refresh tokens, found by the hash of their secret."""
+
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> RefreshToken | None:
+        """The token with this hash; ``for_update`` locks it as ``NoteRepository.get`` does."""
+        ...
+
+    async def save(self, token: RefreshToken) -> None:
+        """Store the new state (used, revoked) of an existing token."""
+        ...
+
+    async def revoke_family(self, family_id: UUID, at: datetime) -> None:
+        """Revoke every token of the family that is not revoked yet."""
+        ...
+
+
+class LoginFailures(Protocol):
+    """Failed logins per username, kept in storage so that throttling holds across
+    processes and restarts."""
+
+    async def record(self, key: str, at: datetime, *, keep_since: datetime) -> None:
+        """Record a failure, forgetting this username's failures older than ``keep_since``."""
+        ...
+
+    async def since(self, key: str, since: datetime) -> list[datetime]:
+        """This username's failures at or after ``since``, oldest first."""
+        ...
+
+    async def clear(self, key: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: an async context manager that hands out repositories.
 
@@ -70,6 +135,9 @@ class UnitOfWork(Protocol):
     """
 
     notes: NoteRepository
+    users: UserRepository
+    refresh_tokens: RefreshTokenRepository
+    login_failures: LoginFailures
 
     async def __aenter__(self) -> Self: ...
 
@@ -106,4 +174,36 @@ class IdFactory(Protocol):
 
     def new_id(self) -> UUID:
         """A new, unique, time-ordered id: ids made later sort later."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted password hashing (Argon2id), off the event loop."""
+
+    async def hash(self, password: Password) -> str: ...
+
+    async def verify(self, password_hash: str, password: Password) -> bool: ...
+
+    async def verify_nothing(self, password: Password) -> None:
+        """Spend the time a ``verify`` takes, for a user that does not exist, so that the
+        answer's timing does not tell which usernames are registered."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A signed access token and how many seconds it stays valid."""
+
+    token: str
+    expires_in: int
+
+
+class AccessTokens(Protocol):
+    """Short-lived, signed access tokens, checked without a storage round trip."""
+
+    def issue(self, user_id: UUID, now: datetime) -> IssuedToken: ...
+
+    def verify(self, token: str, now: datetime) -> UUID:
+        """The user the token was issued to; ``NotAuthenticated`` if it is malformed,
+        tampered with or expired."""
         ...

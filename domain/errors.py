@@ -6,26 +6,41 @@ which part of its request was wrong without knowing the rules itself.
 
 from __future__ import annotations
 
-__all__ = ["DomainError", "InvalidDescription", "InvalidNote", "InvalidTags", "InvalidTitle"]
+__all__ = [
+    "DomainError",
+    "InvalidDescription",
+    "InvalidNote",
+    "InvalidPassword",
+    "InvalidTags",
+    "InvalidTitle",
+    "InvalidUsername",
+    "RuleViolation",
+]
 
 
 class DomainError(Exception):
     """Base of every error the domain raises."""
 
 
-class InvalidNote(DomainError):
-    """A note field breaks one of its rules.
+class RuleViolation(DomainError):
+    """A value breaks one of the domain's rules.
 
-    ``field`` is the name of the field as the API knows it (``title``, ``description``,
-    ``tags``); ``index`` is the position of the offending item inside a list field, if any.
+    ``field`` is the name of the field as the API knows it (``title``, ``username``, …);
+    ``index`` is the position of the offending item inside a list field, if any.
     """
 
-    field: str = "note"
+    field: str = "value"
 
     def __init__(self, message: str, *, index: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.index = index
+
+
+class InvalidNote(RuleViolation):
+    """A note field breaks one of its rules."""
+
+    field = "note"
 
 
 class InvalidTitle(InvalidNote):
@@ -38,3 +53,11 @@ class InvalidDescription(InvalidNote):
 
 class InvalidTags(InvalidNote):
     field = "tags"
+
+
+class InvalidUsername(RuleViolation):
+    field = "username"
+
+
+class InvalidPassword(RuleViolation):
+    field = "password"

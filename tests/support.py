@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from adapters.security import Argon2PasswordHasher
 from adapters.system import Uuid7Factory
 from domain import Description, Note, Tags, Title
 
@@ -44,3 +45,21 @@ def make_note(
         tags=Tags(tuple(tags)),
         now=created,
     )
+
+
+class ManualClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, by: timedelta) -> None:
+        self.current += by
+
+
+def fast_password_hasher() -> Argon2PasswordHasher:
+    """Real Argon2id, with parameters cheap enough for tests (never for production)."""
+    return Argon2PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1)

@@ -1,18 +1,28 @@
-"""The in-memory database, its unit of work and its note repository."""
+"""The in-memory database, its unit of work and its repositories.
+
+Each table is a dict of committed rows. A unit of work reads through an overlay of its own
+uncommitted writes and publishes the overlay on commit, all at once. Writers lock the rows
+they touch (and the unique keys they claim) until they commit or roll back, as PostgreSQL
+does, so a second writer waits and then sees the first one's outcome.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Hashable, Iterator
+from dataclasses import replace
+from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Final, Self
 from uuid import UUID
 
 from application.errors import Conflict
-from domain import Note
+from domain import Note, User
+from domain.sessions import RefreshToken
 
-__all__ = ["MemoryDatabase", "MemoryNoteRepository", "MemoryUnitOfWork"]
+__all__ = ["MemoryDatabase", "MemoryUnitOfWork"]
 
-_DELETED = None
+_DELETED: Final = object()
 
 
 async def _io() -> None:
@@ -24,45 +34,91 @@ async def _io() -> None:
 class MemoryDatabase:
     """The committed state, shared by every unit of work made from it.
 
-    ``MemoryDatabase()`` is one empty database; calling it like a factory
-    (``database.unit_of_work()``) gives a new unit of work. Writers take a lock on every row
-    they touch and keep it until they commit or roll back, as PostgreSQL does, so a second
-    writer to the same note waits and then sees the first one's outcome.
+    ``MemoryDatabase()`` is one empty database; ``database.unit_of_work`` is a
+    ``UnitOfWorkFactory`` over it.
     """
 
     def __init__(self) -> None:
-        self.notes: dict[UUID, Note] = {}
-        self._row_locks: dict[UUID, asyncio.Future[None]] = {}
+        self.tables: dict[str, dict[Hashable, Any]] = {
+            "notes": {},
+            "users": {},
+            "refresh_tokens": {},
+            "login_failures": {},
+        }
+        self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self)
 
-    async def _lock_row(self, key: UUID, held: set[UUID]) -> None:
-        if key in held:
+    async def lock(self, table: str, key: Hashable, held: set[tuple[str, Hashable]]) -> None:
+        """Take the lock on a row for the holder of ``held``, waiting for its current holder."""
+        row = (table, key)
+        if row in held:
             return
-        while (holder := self._row_locks.get(key)) is not None:
+        while (holder := self._locks.get(row)) is not None:
             await asyncio.shield(holder)
-        self._row_locks[key] = asyncio.get_running_loop().create_future()
-        held.add(key)
+        self._locks[row] = asyncio.get_running_loop().create_future()
+        held.add(row)
 
-    def _unlock_rows(self, held: set[UUID]) -> None:
-        for key in held:
-            future = self._row_locks.pop(key, None)
+    def unlock(self, held: set[tuple[str, Hashable]]) -> None:
+        for row in held:
+            future = self._locks.pop(row, None)
             if future is not None and not future.done():
                 future.set_result(None)
         held.clear()
 
 
+class _Transaction:
+    """One unit of work's view: the committed tables overlaid with its own writes."""
+
+    def __init__(self, database: MemoryDatabase) -> None:
+        self.database = database
+        self.writes: dict[str, dict[Hashable, Any]] = {name: {} for name in database.tables}
+        self.locked: set[tuple[str, Hashable]] = set()
+
+    def get(self, table: str, key: Hashable) -> Any:
+        writes = self.writes[table]
+        value = writes[key] if key in writes else self.database.tables[table].get(key)
+        return None if value is _DELETED else value
+
+    def rows(self, table: str) -> Iterator[Any]:
+        merged = {**self.database.tables[table], **self.writes[table]}
+        return (value for value in merged.values() if value is not _DELETED)
+
+    def put(self, table: str, key: Hashable, value: Any) -> None:
+        self.writes[table][key] = value
+
+    def delete(self, table: str, key: Hashable) -> None:
+        self.writes[table][key] = _DELETED
+
+    async def lock(self, table: str, key: Hashable) -> None:
+        await self.database.lock(table, key, self.locked)
+
+    def publish(self) -> None:
+        for name, writes in self.writes.items():
+            committed = self.database.tables[name]
+            for key, value in writes.items():
+                if value is _DELETED:
+                    committed.pop(key, None)
+                else:
+                    committed[key] = value
+        self.discard()
+
+    def discard(self) -> None:
+        for writes in self.writes.values():
+            writes.clear()
+        self.database.unlock(self.locked)
+
+
 class MemoryUnitOfWork:
     """One transaction over a ``MemoryDatabase``: writes are buffered until ``commit()``."""
 
-    notes: MemoryNoteRepository
-
     def __init__(self, database: MemoryDatabase) -> None:
-        self._database = database
-        self._writes: dict[UUID, Note | None] = {}
-        self._locked: set[UUID] = set()
-        self.notes = MemoryNoteRepository(database, self._writes, self._locked)
+        self._tx = _Transaction(database)
+        self.notes = MemoryNoteRepository(self._tx)
+        self.users = MemoryUserRepository(self._tx)
+        self.refresh_tokens = MemoryRefreshTokenRepository(self._tx)
+        self.login_failures = MemoryLoginFailures(self._tx)
 
     async def __aenter__(self) -> Self:
         return self
@@ -76,71 +132,137 @@ class MemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
-        committed = self._database.notes
-        for key, note in self._writes.items():
-            if note is _DELETED:
-                committed.pop(key, None)
-            else:
-                committed[key] = note
-        self._writes.clear()
-        self._database._unlock_rows(self._locked)
+        self._tx.publish()
 
     async def rollback(self) -> None:
-        self._writes.clear()
-        self._database._unlock_rows(self._locked)
+        self._tx.discard()
 
 
 class MemoryNoteRepository:
-    """Notes as one unit of work sees them: committed state overlaid with its own writes."""
-
-    def __init__(
-        self, database: MemoryDatabase, writes: dict[UUID, Note | None], locked: set[UUID]
-    ) -> None:
-        self._database = database
-        self._writes = writes
-        self._locked = locked
-
-    def _visible(self, note_id: UUID) -> Note | None:
-        if note_id in self._writes:
-            return self._writes[note_id]
-        return self._database.notes.get(note_id)
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
 
     async def add(self, note: Note) -> None:
         await _io()
-        await self._database._lock_row(note.id, self._locked)
-        if self._visible(note.id) is not None:
+        await self._tx.lock("notes", note.id)
+        if self._tx.get("notes", note.id) is not None:
             raise Conflict(f"a note with id {note.id} exists")
-        self._writes[note.id] = note
+        self._tx.put("notes", note.id, note)
 
     async def get(self, note_id: UUID, *, for_update: bool = False) -> Note | None:
         await _io()
         if for_update:
-            await self._database._lock_row(note_id, self._locked)
-        return self._visible(note_id)
+            await self._tx.lock("notes", note_id)
+        note: Note | None = self._tx.get("notes", note_id)
+        return note
 
     async def list(self, *, limit: int, skip: int = 0) -> list[Note]:
         await _io()
-        merged = {**self._database.notes, **self._writes}
-        notes = [note for note in merged.values() if note is not None]
-        notes.sort(key=lambda note: (note.created_date, note.id), reverse=True)
+        notes: list[Note] = sorted(
+            self._tx.rows("notes"), key=lambda note: (note.created_date, note.id), reverse=True
+        )
         return notes[skip : skip + limit]
 
     async def update(self, note: Note, *, expected_version: int) -> bool:
         await _io()
-        await self._database._lock_row(note.id, self._locked)
-        current = self._visible(note.id)
+        await self._tx.lock("notes", note.id)
+        current: Note | None = self._tx.get("notes", note.id)
         if current is None or current.version != expected_version:
             return False
-        self._writes[note.id] = note
+        self._tx.put("notes", note.id, note)
         return True
 
     async def delete(self, note_id: UUID, *, expected_version: int | None = None) -> bool:
         await _io()
-        await self._database._lock_row(note_id, self._locked)
-        current = self._visible(note_id)
+        await self._tx.lock("notes", note_id)
+        current: Note | None = self._tx.get("notes", note_id)
         if current is None or (
             expected_version is not None and current.version != expected_version
         ):
             return False
-        self._writes[note_id] = _DELETED
+        self._tx.delete("notes", note_id)
         return True
+
+
+class MemoryUserRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, user: User) -> None:
+        await _io()
+        # The lock on the username stands in for a unique index's.
+        await self._tx.lock("users.username", user.username.key)
+        await self._tx.lock("users", user.id)
+        if self._tx.get("users", user.id) is not None or await self.get_by_username(
+            user.username.key
+        ):
+            raise Conflict(f"the username {user.username.value!r} is taken")
+        self._tx.put("users", user.id, user)
+
+    async def get(self, user_id: UUID) -> User | None:
+        await _io()
+        user: User | None = self._tx.get("users", user_id)
+        return user
+
+    async def get_by_username(self, key: str) -> User | None:
+        await _io()
+        return next((u for u in self._tx.rows("users") if u.username.key == key), None)
+
+
+class MemoryRefreshTokenRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, token: RefreshToken) -> None:
+        await _io()
+        await self._tx.lock("refresh_tokens", token.token_hash)
+        if self._tx.get("refresh_tokens", token.token_hash) is not None:
+            raise Conflict("refresh token exists")
+        self._tx.put("refresh_tokens", token.token_hash, token)
+
+    async def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> RefreshToken | None:
+        await _io()
+        if for_update:
+            await self._tx.lock("refresh_tokens", token_hash)
+        token: RefreshToken | None = self._tx.get("refresh_tokens", token_hash)
+        return token
+
+    async def save(self, token: RefreshToken) -> None:
+        await _io()
+        await self._tx.lock("refresh_tokens", token.token_hash)
+        self._tx.put("refresh_tokens", token.token_hash, token)
+
+    async def revoke_family(self, family_id: UUID, at: datetime) -> None:
+        await _io()
+        family = [t for t in self._tx.rows("refresh_tokens") if t.family_id == family_id]
+        for token in family:
+            await self._tx.lock("refresh_tokens", token.token_hash)
+            current: RefreshToken = self._tx.get("refresh_tokens", token.token_hash)
+            if current.revoked_at is None:
+                self._tx.put("refresh_tokens", token.token_hash, _revoked(current, at))
+
+
+def _revoked(token: RefreshToken, at: datetime) -> RefreshToken:
+    return replace(token, revoked_at=at)
+
+
+class MemoryLoginFailures:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def record(self, key: str, at: datetime, *, keep_since: datetime) -> None:
+        await _io()
+        await self._tx.lock("login_failures", key)
+        kept = tuple(t for t in self._tx.get("login_failures", key) or () if t >= keep_since)
+        self._tx.put("login_failures", key, (*kept, at))
+
+    async def since(self, key: str, since: datetime) -> list[datetime]:
+        await _io()
+        return sorted(t for t in self._tx.get("login_failures", key) or () if t >= since)
+
+    async def clear(self, key: str) -> None:
+        await _io()
+        await self._tx.lock("login_failures", key)
+        self._tx.delete("login_failures", key)

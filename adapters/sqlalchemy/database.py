@@ -10,6 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.accounts import (
+    SqlLoginFailures,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
 from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.tables import notes
 from domain import Description, Note, Tags, Title
@@ -37,6 +42,9 @@ class SqlUnitOfWork:
     """
 
     notes: SqlNoteRepository
+    users: SqlUserRepository
+    refresh_tokens: SqlRefreshTokenRepository
+    login_failures: SqlLoginFailures
 
     def __init__(self, engine: AsyncEngine, *, sqlite: bool = False) -> None:
         self._engine = engine
@@ -47,6 +55,9 @@ class SqlUnitOfWork:
         with translated():
             self._connection = await self._engine.connect()
         self.notes = SqlNoteRepository(self)
+        self.users = SqlUserRepository(self)
+        self.refresh_tokens = SqlRefreshTokenRepository(self)
+        self.login_failures = SqlLoginFailures(self)
         return self
 
     async def __aexit__(

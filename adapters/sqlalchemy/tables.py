@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from adapters.sqlalchemy.types import TagList, UtcDateTime
 from domain import MAX_TITLE_LENGTH
+from domain.users import MAX_USERNAME_LENGTH
 
-__all__ = ["metadata", "notes"]
+__all__ = ["login_failures", "metadata", "notes", "refresh_tokens", "users"]
 
 metadata = sa.MetaData(
     naming_convention={
@@ -21,6 +22,41 @@ metadata = sa.MetaData(
         "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     }
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("username", sa.String(MAX_USERNAME_LENGTH), nullable=False),
+    # The lower-cased username: uniqueness regardless of case, one index lookup at login.
+    sa.Column("username_key", sa.String(MAX_USERNAME_LENGTH), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text(), nullable=False),
+    sa.Column("created_date", UtcDateTime(), nullable=False),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("user_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("family_id", sa.Uuid(), nullable=False, index=True),
+    # SHA-256 of the secret, hex: the secret itself is never stored.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("used_at", UtcDateTime(), nullable=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "user_id"),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("username_key", sa.String(MAX_USERNAME_LENGTH), nullable=False),
+    sa.Column("failed_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "username_key", "failed_at"),
 )
 
 notes = sa.Table(
