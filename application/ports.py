@@ -134,10 +134,19 @@ class UnitOfWork(Protocol):
     everything back. A unit of work is used once.
     """
 
-    notes: NoteRepository
-    users: UserRepository
-    refresh_tokens: RefreshTokenRepository
-    login_failures: LoginFailures
+    # Read-only properties rather than attributes, so that an adapter may declare its own
+    # repository types there.
+    @property
+    def notes(self) -> NoteRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def login_failures(self) -> LoginFailures: ...
 
     async def __aenter__(self) -> Self: ...
 

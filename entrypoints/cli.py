@@ -1,0 +1,183 @@
+"""The ``notes`` command: serve the API, manage the database schema, print the API document.
+
+    notes serve [--host HOST] [--port PORT] [--workers N] [--reload]
+    notes db upgrade [REVISION]       (default: head)
+    notes db downgrade REVISION       (base: an empty schema)
+    notes db current
+    notes openapi
+
+Settings come from ``NOTES_*`` variables and ``.env`` (see ``entrypoints.settings``); the
+options of ``serve`` override them. With no database URL configured, every command works on
+the embedded PostgreSQL under ``data_dir``: ``serve`` starts it and applies the migrations
+once, in this process, before any worker starts, hands its URL to the workers in
+``NOTES_DATABASE_URL``, and stops it when the server exits, so several workers share one
+database server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import ValidationError
+
+from entrypoints.settings import Settings, is_memory_url
+
+__all__ = ["main"]
+
+APP_FACTORY = "entrypoints.http:create_app"
+_LOGGERS = ("entrypoints", "adapters")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="notes", description="The notes service.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API over HTTP")
+    serve.add_argument("--host", help="address to listen on (default: NOTES_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: NOTES_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    serve.add_argument("--reload", action="store_true", help="restart when the code changes")
+
+    db = commands.add_parser("db", help="manage the database schema")
+    actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    upgrade = actions.add_parser("upgrade", help="apply migrations")
+    upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
+    downgrade = actions.add_parser("downgrade", help="revert migrations")
+    downgrade.add_argument("revision", help="target revision (base: before the first)")
+    actions.add_parser("current", help="print the revision the database is at")
+
+    commands.add_parser("openapi", help="print the OpenAPI document as JSON")
+    return parser
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[tuple[str, bool]]:
+    """The database URL, and whether it is the embedded server started here (stopped on
+    leaving, unless another process was already running it)."""
+    if settings.database_url is not None:
+        yield settings.database_url, False
+        return
+    from adapters.embedded_postgres import EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings.data_dir / "postgres")
+    url = server.start()
+    try:
+        yield url, True
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """Uvicorn's logging, extended to the service's own loggers."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for name in _LOGGERS:
+        config["loggers"][name] = {
+            "handlers": ["default"],
+            "level": level.upper(),
+            "propagate": False,
+        }
+    return config
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    if args.reload and args.workers != 1:
+        print("notes serve: --reload and --workers cannot be combined", file=sys.stderr)
+        return 2
+    memory = settings.database_url is not None and is_memory_url(settings.database_url)
+    if memory and args.workers > 1:
+        print("notes serve: with memory://, each worker keeps notes of its own", file=sys.stderr)
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host or settings.host,
+        "port": args.port if args.port is not None else settings.port,
+        "workers": args.workers,
+        "reload": args.reload,
+        "lifespan": "on",
+        "log_level": settings.log_level,
+        "log_config": _log_config(settings.log_level),
+    }
+    with _database(settings) as (url, embedded):
+        if embedded:
+            from adapters.sqlalchemy import migrate
+
+            migrate.upgrade(url)
+        with _environment("NOTES_DATABASE_URL", url):
+            uvicorn.run(APP_FACTORY, **options)
+    return 0
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url is not None and is_memory_url(settings.database_url):
+        print("notes db: the memory:// backend has no schema to migrate", file=sys.stderr)
+        return 2
+    from adapters.sqlalchemy import migrate
+
+    with _database(settings) as (url, _):
+        if args.action == "upgrade":
+            migrate.upgrade(url, args.revision)
+        elif args.action == "downgrade":
+            migrate.downgrade(url, args.revision)
+        else:
+            print(migrate.current(url) or "none (never migrated)")
+    return 0
+
+
+def _openapi() -> int:
+    from entrypoints.http import create_app
+
+    print(json.dumps(create_app().openapi(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _settings() -> Settings | None:
+    """The settings, or ``None`` after saying what is wrong with them. The values themselves
+    are not echoed: a database URL may hold a password."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "NOTES_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"notes: {name}: {problem['msg']}", file=sys.stderr)
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``notes`` command with ``argv`` (default: the process's arguments); the exit
+    status: 0 on success, 2 for a usage or configuration error."""
+    args = _parser().parse_args(argv)
+    if args.command == "openapi":
+        return _openapi()
+    settings = _settings()
+    if settings is None:
+        return 2
+    if args.command == "serve":
+        return _serve(args, settings)
+    return _db(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""The ``/notes`` routes: HTTP in, a use case, HTTP out.
+
+Every route answers at its path with and without the trailing slash, without redirecting;
+the second form is left out of the OpenAPI document. ``install`` adds the routes to an app's
+own router (rather than including a router), so each is a plain ``APIRoute`` there. Errors
+are not handled here: the use cases raise, and ``problems`` answers. Responses are
+serialised once, straight from the domain object, rather than validated again on the way
+out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Final, TypeVar
+from uuid import UUID
+
+from fastapi import FastAPI, Header, Path, Query, Request, Response
+
+from domain import Note
+from entrypoints.http.dependencies import NotesDep
+from entrypoints.http.etags import etag, if_match_version, if_none_match_matches
+from entrypoints.http.schemas import (
+    NoteCreate,
+    NotePatch,
+    NotePublic,
+    NoteReplace,
+    Problem,
+    note_json,
+    notes_json,
+)
+
+__all__ = ["MAX_LIMIT", "MAX_SKIP", "install"]
+
+MAX_LIMIT: Final = 500
+MAX_SKIP: Final = 2**63 - 1
+"""The largest offset the databases take (a signed 64-bit integer)."""
+
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+_JSON = "application/json"
+
+_ERRORS: Final[dict[int, str]] = {
+    400: "The body is not JSON.",
+    404: "No note has this id.",
+    412: "`If-Match` names a version that is not the note's current one; nothing changed.",
+    422: "The request breaks a rule; `errors` says which field and why.",
+    503: "The database cannot be reached (`Retry-After`); nothing changed.",
+}
+_ETAG_HEADER = {
+    "ETag": {
+        "description": 'The note\'s version, as a strong tag: `"3"`.',
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _responses(
+    *statuses: int, ok: dict[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The documented answers: ``ok`` as given, then a problem for each of ``statuses``."""
+    documented: dict[int | str, dict[str, Any]] = {**(ok or {})}
+    for status in statuses:
+        documented[status] = {"model": Problem, "description": _ERRORS[status]}
+    return documented
+
+
+_ROUTES: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = []
+
+
+def _route(method: str, path: str, **options: Any) -> Callable[[_Endpoint], _Endpoint]:
+    """Declare the endpoint for ``method`` at ``path``; ``install`` adds it to an app."""
+
+    def declare(endpoint: _Endpoint) -> _Endpoint:
+        _ROUTES.append((method, path, endpoint, options))
+        return endpoint
+
+    return declare
+
+
+def install(app: FastAPI) -> None:
+    """Add every notes route to ``app``, at its path and at the twin path with or without the
+    final slash."""
+    for method, path, endpoint, options in _ROUTES:
+        twin = path.removesuffix("/") if path.endswith("/") else f"{path}/"
+        common = {"methods": [method], "tags": ["notes"], **options}
+        app.add_api_route(path, endpoint, operation_id=endpoint.__name__, **common)
+        app.add_api_route(twin, endpoint, include_in_schema=False, **common)
+
+
+NoteId = Annotated[UUID, Path(description="The note's id, a UUID.")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='Make the write conditional on the note\'s version: `"3"` from its `ETag`. '
+        "A stale version gets 412 and changes nothing.",
+        examples=['"3"'],
+    ),
+]
+
+
+def _note_response(note: Note, status_code: int = 200, **headers: str) -> Response:
+    return Response(
+        note_json(note),
+        status_code=status_code,
+        media_type=_JSON,
+        headers={"ETag": etag(note.version), **headers},
+    )
+
+
+@_route(
+    "POST",
+    "/notes/",
+    status_code=201,
+    response_model=NotePublic,
+    summary="Create a note",
+    responses=_responses(
+        400,
+        422,
+        503,
+        ok={
+            201: {
+                "description": "The note, created at version 1.",
+                "headers": {
+                    "Location": {
+                        "description": "The note's URL: `/notes/{id}`.",
+                        "schema": {"type": "string"},
+                    },
+                    **_ETAG_HEADER,
+                },
+            }
+        },
+    ),
+)
+async def create_note(body: NoteCreate, notes: NotesDep, request: Request) -> Response:
+    """Create a note from a title, a description and tags."""
+    note = await notes.create_note(body.to_draft())
+    location = f"{request.scope.get('root_path', '')}/notes/{note.id}"
+    return _note_response(note, 201, Location=location)
+
+
+@_route(
+    "GET",
+    "/notes/",
+    response_model=list[NotePublic],
+    summary="List notes",
+    responses=_responses(422, 503),
+)
+async def list_notes(
+    notes: NotesDep,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many notes, 1 to {MAX_LIMIT}.")
+    ] = 100,
+    skip: Annotated[
+        int, Query(ge=0, le=MAX_SKIP, description="Leave out this many of the newest notes.")
+    ] = 0,
+) -> Response:
+    """The notes, newest first."""
+    found = await notes.list_notes(limit=limit, skip=skip)
+    return Response(notes_json(found), media_type=_JSON)
+
+
+@_route(
+    "GET",
+    "/notes/{note_id}",
+    response_model=NotePublic,
+    summary="Read a note",
+    responses=_responses(
+        404,
+        422,
+        503,
+        ok={
+            200: {"description": "The note.", "headers": _ETAG_HEADER},
+            304: {"description": "`If-None-Match` names the current version: no body."},
+        },
+    ),
+)
+async def get_note(
+    note_id: NoteId,
+    notes: NotesDep,
+    if_none_match: Annotated[
+        str | None,
+        Header(description="The `ETag` of a copy the client holds; if current, 304 answers."),
+    ] = None,
+) -> Response:
+    """One note, with its version as the `ETag`."""
+    note = await notes.get_note(note_id)
+    if if_none_match_matches(if_none_match, note.version):
+        return Response(status_code=304, headers={"ETag": etag(note.version)})
+    return _note_response(note)
+
+
+@_route(
+    "PUT",
+    "/notes/{note_id}",
+    response_model=NotePublic,
+    summary="Replace a note",
+    responses=_responses(
+        400, 404, 412, 422, 503, ok={200: {"description": "The note.", "headers": _ETAG_HEADER}}
+    ),
+)
+async def replace_note(
+    note_id: NoteId, body: NoteReplace, notes: NotesDep, if_match: IfMatch = None
+) -> Response:
+    """Replace the note's title, description and tags; its version grows by one."""
+    note = await notes.replace_note(note_id, body.to_draft(), if_version=if_match_version(if_match))
+    return _note_response(note)
+
+
+@_route(
+    "PATCH",
+    "/notes/{note_id}",
+    response_model=NotePublic,
+    summary="Change some of a note's fields",
+    responses=_responses(
+        400, 404, 412, 422, 503, ok={200: {"description": "The note.", "headers": _ETAG_HEADER}}
+    ),
+)
+async def patch_note(
+    note_id: NoteId, body: NotePatch, notes: NotesDep, if_match: IfMatch = None
+) -> Response:
+    """Change only the fields sent; its version grows by one."""
+    note = await notes.patch_note(note_id, body.to_changes(), if_version=if_match_version(if_match))
+    return _note_response(note)
+
+
+@_route(
+    "DELETE",
+    "/notes/{note_id}",
+    status_code=204,
+    summary="Delete a note",
+    responses=_responses(404, 412, 422, 503),
+)
+async def delete_note(note_id: NoteId, notes: NotesDep, if_match: IfMatch = None) -> Response:
+    """Delete the note."""
+    await notes.delete_note(note_id, if_version=if_match_version(if_match))
+    return Response(status_code=204)

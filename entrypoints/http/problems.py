@@ -1,0 +1,216 @@
+"""Every error the API answers with, in one table, rendered as RFC 9457 problem details.
+
+``PROBLEMS`` maps an exception type to its status, title and problem type; an exception is
+looked up by its class and then its bases, so a subclass (``InvalidTitle``) answers as the
+entry it falls under (``InvalidNote``) unless it has its own. ``install`` registers one
+handler for every entry, so routes never catch exceptions themselves.
+
+What reaches a client is chosen, never passed through: the domain's rule messages and the
+not-found and precondition messages are written for clients; anything an adapter or a
+driver might say (a host name, SQL, a driver's message) is replaced by the entry's fixed
+``detail``. An unexpected exception answers a bare 500; Starlette then re-raises it to the
+server, which logs it with its traceback (uvicorn: "Exception in ASGI application").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, Final
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
+
+from application import Conflict, NoteNotFound, PreconditionFailed, StorageUnavailable
+from domain import InvalidNote
+from entrypoints.http.schemas import Problem
+
+__all__ = ["MALFORMED_BODY", "PROBLEMS", "ProblemKind", "install", "problem_response"]
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS: Final = 1
+_MAX_NAME = 100
+_URN: Final = "urn:notes-service:problem:"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemKind:
+    """How one kind of error answers.
+
+    ``status`` 0 takes the status from the exception (Starlette's ``HTTPException``), with
+    its standard reason phrase as the title. ``detail`` is fixed text for errors whose own
+    message is not for clients; ``None`` uses the message the exception was made with.
+    """
+
+    status: int
+    title: str
+    type: str = "about:blank"
+    detail: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
+    InvalidNote: ProblemKind(422, "Invalid note", _URN + "invalid-note"),
+    RequestValidationError: ProblemKind(422, "Invalid request", _URN + "invalid-request"),
+    NoteNotFound: ProblemKind(404, "Note not found", _URN + "note-not-found"),
+    PreconditionFailed: ProblemKind(412, "Precondition failed", _URN + "precondition-failed"),
+    Conflict: ProblemKind(
+        409,
+        "Conflict",
+        _URN + "conflict",
+        detail="The request collided with a concurrent change and had no effect; retry it.",
+    ),
+    StorageUnavailable: ProblemKind(
+        503,
+        "Storage unavailable",
+        _URN + "storage-unavailable",
+        detail="The database cannot be reached; the request had no effect. Retry later.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    ),
+    HTTPException: ProblemKind(0, ""),
+    Exception: ProblemKind(
+        500, "Internal Server Error", detail="The server failed to answer this request."
+    ),
+}
+
+MALFORMED_BODY: Final = ProblemKind(400, "Malformed request body", _URN + "malformed-body")
+"""A ``RequestValidationError`` about the body as a whole not being JSON: absent, malformed,
+or sent with a content type other than ``application/json``. The body could not be read,
+so no field can be blamed."""
+
+
+def _kind_of(exc: Exception) -> ProblemKind:
+    for cls in type(exc).__mro__:
+        kind = PROBLEMS.get(cls)
+        if kind is not None:
+            return kind
+    return PROBLEMS[Exception]
+
+
+def _is_malformed_body(error: Mapping[str, Any]) -> bool:
+    loc = tuple(error.get("loc", ()))
+    if not loc or loc[0] != "body":
+        return False
+    if error.get("type") == "json_invalid":
+        return True
+    # The body as a whole: missing, or left as bytes because it was not sent as JSON.
+    return len(loc) == 1 and (
+        error.get("type") == "missing" or isinstance(error.get("input"), bytes | bytearray)
+    )
+
+
+def _malformed_detail(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        reason = error.get("ctx", {}).get("error", "malformed")
+        return f"The body is not valid JSON: {reason} at character {error['loc'][-1]}."
+    return "The request needs a JSON body, sent with Content-Type: application/json."
+
+
+def _loc(loc: tuple[str | int, ...]) -> list[str | int]:
+    """The location of an error; a name longer than any field's (an unknown field the client
+    made up) is cut short rather than echoed whole."""
+    return [
+        part[:_MAX_NAME] + "…" if isinstance(part, str) and len(part) > _MAX_NAME else part
+        for part in loc
+    ]
+
+
+def _field(loc: list[str | int]) -> str:
+    """``["body", "tags", 2]`` as ``tags[2]``: the field, without where it was sent."""
+    text = ""
+    for part in loc[1:] or loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    first = errors[0]
+    text = f"{_field(first['loc'])}: {first['msg']}"
+    return text if len(errors) == 1 else f"{text} (and {len(errors) - 1} more)"
+
+
+def _describe(exc: Exception, kind: ProblemKind) -> tuple[ProblemKind, dict[str, Any]]:
+    """The kind that answers (refined for some exceptions) and the problem document."""
+    problem: dict[str, Any] = {}
+    if isinstance(exc, InvalidNote):
+        loc: list[str | int] = ["body", exc.field]
+        if exc.index is not None:
+            loc.append(exc.index)
+        errors = [{"loc": loc, "msg": exc.message}]
+        problem = {"detail": _summary(errors), "errors": errors}
+    elif isinstance(exc, RequestValidationError):
+        raw = list(exc.errors())
+        malformed = next((error for error in raw if _is_malformed_body(error)), None)
+        if malformed is not None:
+            kind = MALFORMED_BODY
+            problem = {"detail": _malformed_detail(malformed)}
+        else:
+            errors = [{"loc": _loc(error["loc"]), "msg": error["msg"]} for error in raw]
+            problem = {"detail": _summary(errors), "errors": errors}
+    elif isinstance(exc, HTTPException):
+        phrase = HTTPStatus(exc.status_code).phrase
+        kind = ProblemKind(exc.status_code, phrase, headers=exc.headers or {})
+        problem = {"detail": exc.detail if isinstance(exc.detail, str) else phrase}
+    elif kind.detail is None:
+        problem = {"detail": str(exc)}
+    return kind, problem
+
+
+def problem_response(exc: Exception) -> Response:
+    """The problem+json response that answers ``exc``."""
+    kind, problem = _describe(exc, _kind_of(exc))
+    body = {
+        "type": kind.type,
+        "title": kind.title,
+        "status": kind.status,
+        "detail": kind.detail,
+        **problem,
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False).encode(),
+        status_code=kind.status,
+        headers=dict(kind.headers),
+        media_type=Problem.MEDIA_TYPE,
+    )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at the request's path. Starlette's own ``Allow`` names
+    only the first route that matched the path, and each route here takes one method."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException) and exc.status_code == 405:
+        response = problem_response(exc)
+        response.headers["Allow"] = _allowed_methods(request)
+        return response
+    if isinstance(exc, StorageUnavailable):
+        logger.warning(
+            "%s %s: storage unavailable: %s (%r)",
+            request.method,
+            request.url.path,
+            exc,
+            exc.__cause__,
+        )
+    return problem_response(exc)
+
+
+def install(app: FastAPI) -> None:
+    """Answer every exception ``app`` raises with the problem its table entry describes."""
+    for exc_type in PROBLEMS:
+        app.add_exception_handler(exc_type, _handle)

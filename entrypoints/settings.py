@@ -1,0 +1,114 @@
+"""The service's settings, read from ``NOTES_*`` environment variables and a ``.env`` file.
+
+Nothing is read at import time: ``Settings()`` reads the environment when it is called, so
+the composition root decides when configuration happens (and tests pass values directly).
+Environment variables win over the ``.env`` file, which wins over the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["MEMORY_URL", "LogLevel", "Settings", "default_data_dir", "is_memory_url"]
+
+MEMORY_URL = "memory://"
+"""The database URL of the in-memory backend: nothing persists past the process."""
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+
+# Schemes a client may write, and the one the service uses for each.
+_SCHEMES = {
+    "memory": "memory",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def default_data_dir() -> Path:
+    """Where the service keeps its data unless told otherwise: ``$XDG_DATA_HOME/notes-service``,
+    or ``~/.local/share/notes-service`` when ``XDG_DATA_HOME`` is unset or not absolute (as the
+    XDG base directory specification asks)."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "notes-service"
+
+
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` names the in-memory backend."""
+    return url.partition(":")[0] == "memory"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. Each field ``x`` is read from ``NOTES_X``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NOTES_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        validate_default=True,
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "Where notes are stored: `memory://` (in the process, gone when it stops), "
+            "`postgresql+asyncpg://user:password@host:port/database`, "
+            "`sqlite+aiosqlite:///path/to/notes.sqlite3`, or unset for a PostgreSQL server "
+            "embedded in the service, kept under `data_dir`. `postgresql://` and `sqlite://` "
+            "are accepted and given the async driver."
+        ),
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the embedded PostgreSQL keeps its data (in `postgres/`).",
+    )
+    pool_size: int = Field(default=20, ge=1, description="Database connections kept open.")
+    max_overflow: int = Field(
+        default=10, ge=0, description="Connections opened beyond `pool_size` under load."
+    )
+    pool_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds a request waits for a free connection."
+    )
+    pool_recycle: float = Field(
+        default=1800, gt=0, description="Seconds after which a connection is replaced."
+    )
+    connect_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds to wait for a new database connection."
+    )
+    log_level: LogLevel = Field(default="info", description="The server's log level.")
+    host: str = Field(default="127.0.0.1", description="The address `notes serve` listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="The port `notes serve` uses.")
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _normalise_database_url(cls, value: object) -> object:
+        """An empty value means unset; a known scheme gets the async driver the service uses;
+        any other scheme is refused here rather than on the first request."""
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        scheme, separator, rest = value.partition("://")
+        if not separator or scheme.lower() not in _SCHEMES:
+            raise PydanticCustomError(
+                "database_url_scheme",
+                "must be memory://, postgresql+asyncpg://… or sqlite+aiosqlite:///…, "
+                "not a URL with scheme {scheme!r}",
+                {"scheme": scheme},
+            )
+        return f"{_SCHEMES[scheme.lower()]}://{rest}"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_log_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value

@@ -1,0 +1,88 @@
+"""The OpenAPI document: what a client generator or a reader of ``/docs`` gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from domain import MAX_DESCRIPTION_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TITLE_LENGTH
+from tests.api.client import app_over, serving
+
+
+@pytest.fixture(scope="module")
+async def document() -> dict[str, Any]:
+    async with serving(app_over()) as client:
+        response = await client.get("/openapi.json")
+        assert response.status_code == 200
+        assert (await client.get("/docs")).status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def test_it_lists_each_notes_path_once_with_its_operations(document: dict[str, Any]) -> None:
+    operations = {
+        path: {method for method in item if method in {"get", "post", "put", "patch", "delete"}}
+        for path, item in document["paths"].items()
+    }
+    assert operations == {
+        "/notes/": {"get", "post"},
+        "/notes/{note_id}": {"get", "put", "patch", "delete"},
+        "/healthz": {"get"},
+    }
+    operation_ids = {
+        document["paths"][path][method]["operationId"]
+        for path, methods in operations.items()
+        for method in methods
+    }
+    assert operation_ids == {
+        "create_note",
+        "list_notes",
+        "get_note",
+        "replace_note",
+        "patch_note",
+        "delete_note",
+        "healthz",
+    }
+
+
+def test_every_operation_is_described_and_its_errors_are_problems(
+    document: dict[str, Any],
+) -> None:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert operation["summary"], (method, path)
+            assert operation["description"], (method, path)
+            errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+            assert "500" in errors, (method, path)
+            if path.startswith("/notes"):
+                assert "422" in errors, (method, path)
+            for status, response in errors.items():
+                assert set(response["content"]) == {"application/problem+json"}, (status, path)
+                schema = response["content"]["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_the_note_rules_are_documented_from_the_domain_limits(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("NoteCreate", "NoteReplace", "NotePatch"):
+        fields = schemas[name]["properties"]
+        assert f"{MAX_TITLE_LENGTH:,}" in fields["title"]["description"]
+        assert f"{MAX_DESCRIPTION_LENGTH:,}" in fields["description"]["description"]
+        assert str(MAX_TAGS) in fields["tags"]["description"]
+        assert str(MAX_TAG_LENGTH) in fields["tags"]["description"]
+        assert schemas[name]["additionalProperties"] is False
+        assert schemas[name]["examples"]
+        assert "null" not in str(fields), "a field may be left out but is never null"
+    assert schemas["NoteCreate"]["required"] == ["title"]
+    assert "required" not in schemas["NotePatch"]
+    assert schemas["NotePublic"]["examples"]
+    assert schemas["Problem"]["examples"]
+
+
+def test_created_notes_document_their_location_and_etag(document: dict[str, Any]) -> None:
+    created = document["paths"]["/notes/"]["post"]["responses"]["201"]
+    assert set(created["headers"]) == {"Location", "ETag"}
+    assert created["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/NotePublic"
+    }
