@@ -20,6 +20,7 @@ import argparse
 import copy
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -120,14 +121,36 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "log_level": settings.log_level,
         "log_config": _log_config(settings.log_level),
     }
-    with _database(settings) as (url, embedded):
-        if embedded:
+    with _stop_signals() as stopping, _database(settings) as (url, embedded):
+        if embedded and not stopping:
             from adapters.sqlalchemy import migrate
 
             migrate.upgrade(url)
-        with _environment("NOTES_DATABASE_URL", url):
-            uvicorn.run(APP_FACTORY, **options)
+        if not stopping:
+            with _environment("NOTES_DATABASE_URL", url):
+                uvicorn.run(APP_FACTORY, **options)
     return 0
+
+
+@contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    """SIGTERM and SIGINT end serving; they do not end this process.
+
+    Uvicorn handles them while it serves, and afterwards raises the signal again for whatever
+    handler was there before. Without this one, that is the default handler, which kills
+    the process before it can stop the embedded database. The list holds the signals
+    received, so a stop asked for during start-up skips serving.
+    """
+    received: list[int] = []
+    watched = (signal.SIGTERM, signal.SIGINT)
+    previous = {number: signal.getsignal(number) for number in watched}
+    for number in watched:
+        signal.signal(number, lambda number, _frame: received.append(number))
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:
