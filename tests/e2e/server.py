@@ -34,7 +34,7 @@ class ServerProcess:
         self._args = args
         self.process: subprocess.Popen[bytes] | None = None
         # A file rather than a pipe: a pipe nobody reads fills up and blocks the server.
-        self._output = tempfile.TemporaryFile()
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.log = b""
 
     def start(self, timeout: float = 60) -> ServerProcess:
