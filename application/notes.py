@@ -48,8 +48,8 @@ class Notes:
         self._clock = clock
         self._ids = ids
 
-    async def create_note(self, draft: NoteDraft) -> Note:
-        """Create a note at version 1."""
+    async def create_note(self, owner_id: UUID, draft: NoteDraft) -> Note:
+        """Create a note of ``owner_id``'s at version 1."""
         title, description, tags = (
             Title(draft.title),
             Description(draft.description),
@@ -57,6 +57,7 @@ class Notes:
         )
         note = Note.create(
             id=self._ids.new_id(),
+            owner_id=owner_id,
             title=title,
             description=description,
             tags=tags,
@@ -67,21 +68,21 @@ class Notes:
             await uow.commit()
         return note
 
-    async def get_note(self, note_id: UUID) -> Note:
-        """The note, or ``NoteNotFound``."""
+    async def get_note(self, owner_id: UUID, note_id: UUID) -> Note:
+        """The owner's note, or ``NoteNotFound`` (also when another user owns it)."""
         async with self._uow() as uow:
-            note = await uow.notes.get(note_id)
+            note = await uow.notes.get(owner_id, note_id)
         if note is None:
             raise NoteNotFound(note_id)
         return note
 
-    async def list_notes(self, *, limit: int = 100, skip: int = 0) -> list[Note]:
-        """At most ``limit`` notes after the first ``skip``, newest first."""
+    async def list_notes(self, owner_id: UUID, *, limit: int = 100, skip: int = 0) -> list[Note]:
+        """At most ``limit`` of the owner's notes after the first ``skip``, newest first."""
         async with self._uow() as uow:
-            return await uow.notes.list(limit=limit, skip=skip)
+            return await uow.notes.list(owner_id, limit=limit, skip=skip)
 
     async def replace_note(
-        self, note_id: UUID, draft: NoteDraft, *, if_version: int | None = None
+        self, owner_id: UUID, note_id: UUID, draft: NoteDraft, *, if_version: int | None = None
     ) -> Note:
         """Replace title, description and tags (a PUT)."""
         title, description, tags = (
@@ -95,10 +96,10 @@ class Notes:
                 now=self._clock.now(), title=title, description=description, tags=tags
             )
 
-        return await self._write(note_id, change, if_version)
+        return await self._write(owner_id, note_id, change, if_version)
 
     async def patch_note(
-        self, note_id: UUID, changes: NoteChanges, *, if_version: int | None = None
+        self, owner_id: UUID, note_id: UUID, changes: NoteChanges, *, if_version: int | None = None
     ) -> Note:
         """Change only the fields given (a PATCH)."""
         title = Title(changes.title) if changes.title is not None else None
@@ -110,21 +111,27 @@ class Notes:
                 now=self._clock.now(), title=title, description=description, tags=tags
             )
 
-        return await self._write(note_id, change, if_version)
+        return await self._write(owner_id, note_id, change, if_version)
 
-    async def delete_note(self, note_id: UUID, *, if_version: int | None = None) -> None:
-        """Delete the note; ``NoteNotFound`` if there is none."""
+    async def delete_note(
+        self, owner_id: UUID, note_id: UUID, *, if_version: int | None = None
+    ) -> None:
+        """Delete the owner's note; ``NoteNotFound`` if there is none."""
         async with self._uow() as uow:
-            note = await self._locked(uow, note_id, if_version)
-            if not await uow.notes.delete(note_id, expected_version=note.version):
+            note = await self._locked(uow, owner_id, note_id, if_version)
+            if not await uow.notes.delete(owner_id, note_id, expected_version=note.version):
                 raise Conflict(f"note {note_id} changed while locked")
             await uow.commit()
 
     async def _write(
-        self, note_id: UUID, change: Callable[[Note], Note], if_version: int | None
+        self,
+        owner_id: UUID,
+        note_id: UUID,
+        change: Callable[[Note], Note],
+        if_version: int | None,
     ) -> Note:
         async with self._uow() as uow:
-            note = await self._locked(uow, note_id, if_version)
+            note = await self._locked(uow, owner_id, note_id, if_version)
             new = change(note)
             if not await uow.notes.update(new, expected_version=note.version):
                 raise Conflict(f"note {note_id} changed while locked")
@@ -132,9 +139,11 @@ class Notes:
         return new
 
     @staticmethod
-    async def _locked(uow: UnitOfWork, note_id: UUID, if_version: int | None) -> Note:
-        """The note, locked for this unit of work, at the version the caller expects."""
-        note = await uow.notes.get(note_id, for_update=True)
+    async def _locked(
+        uow: UnitOfWork, owner_id: UUID, note_id: UUID, if_version: int | None
+    ) -> Note:
+        """The owner's note, locked for this unit of work, at the version the caller expects."""
+        note = await uow.notes.get(owner_id, note_id, for_update=True)
         if note is None:
             raise NoteNotFound(note_id)
         if if_version is not None and note.version != if_version:

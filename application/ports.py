@@ -34,6 +34,9 @@ __all__ = [
 class NoteRepository(Protocol):
     """The stored notes, as seen from inside one unit of work.
 
+    Every lookup is scoped to an owner: a note of another owner is not found, exactly as if
+    it did not exist, so no caller can learn that it does.
+
     Reads see what was committed before them plus this unit of work's own writes, and
     never another unit of work's uncommitted writes. Writes take effect for others only
     when the unit of work commits. Adapters raise ``StorageUnavailable`` when the storage
@@ -45,8 +48,8 @@ class NoteRepository(Protocol):
         """Store a new note. ``Conflict`` if a note with its id exists."""
         ...
 
-    async def get(self, note_id: UUID, *, for_update: bool = False) -> Note | None:
-        """The note with this id, or ``None``.
+    async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
+        """The owner's note with this id, or ``None``.
 
         With ``for_update`` the note is locked until this unit of work ends: another unit
         of work that reads it for update, updates or deletes it waits until then, and then
@@ -54,14 +57,14 @@ class NoteRepository(Protocol):
         """
         ...
 
-    async def list(self, *, limit: int, skip: int = 0) -> list[Note]:
-        """At most ``limit`` notes after the first ``skip``, newest first
+    async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
+        """At most ``limit`` of the owner's notes after the first ``skip``, newest first
         (``created_date`` descending, then ``id`` descending)."""
         ...
 
     async def update(self, note: Note, *, expected_version: int) -> bool:
-        """Replace the stored note that has ``note.id`` with ``note``, but only if the stored
-        one is at ``expected_version``; ``True`` if it was replaced.
+        """Replace the stored note that has ``note.id`` and ``note.owner_id`` with ``note``,
+        but only if the stored one is at ``expected_version``; ``True`` if it was replaced.
 
         The check and the write are one atomic step: of several units of work that update
         the same note from the same version, exactly one succeeds; the others get ``False``
@@ -69,8 +72,10 @@ class NoteRepository(Protocol):
         """
         ...
 
-    async def delete(self, note_id: UUID, *, expected_version: int | None = None) -> bool:
-        """Delete the note, only if it is at ``expected_version`` when one is given;
+    async def delete(
+        self, owner_id: UUID, note_id: UUID, *, expected_version: int | None = None
+    ) -> bool:
+        """Delete the owner's note, only if it is at ``expected_version`` when one is given;
         ``True`` if a note was deleted. Atomic in the same way as ``update``."""
         ...
 

@@ -96,13 +96,14 @@ class Tags:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Note:
-    """A note, as stored: identity, content, and the bookkeeping that versions it.
+    """A note, as stored: identity, owner, content, and the bookkeeping that versions it.
 
     Equality is by identity (``id``), as for any entity; compare ``version`` to know whether
     two copies hold the same content.
     """
 
     id: UUID
+    owner_id: UUID
     title: Title
     description: Description = field(default_factory=Description)
     tags: Tags = field(default_factory=Tags)
@@ -125,14 +126,16 @@ class Note:
         cls,
         *,
         id: UUID,
+        owner_id: UUID,
         title: Title,
         description: Description | None = None,
         tags: Tags | None = None,
         now: datetime,
     ) -> Note:
-        """A new note at version 1, created and updated at ``now``."""
+        """A new note of ``owner_id``'s at version 1, created and updated at ``now``."""
         return cls(
             id=id,
+            owner_id=owner_id,
             title=title,
             description=description if description is not None else Description(),
             tags=tags if tags is not None else Tags(),

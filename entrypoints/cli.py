@@ -11,7 +11,8 @@ options of ``serve`` override them. With no database URL configured, every comma
 the embedded PostgreSQL under ``data_dir``: ``serve`` starts it and applies the migrations
 once, in this process, before any worker starts, hands its URL to the workers in
 ``NOTES_DATABASE_URL``, and stops it when the server exits, so several workers share one
-database server.
+database server. ``serve`` settles the key that signs access tokens the same way (see
+``entrypoints.signing_key``) and refuses to start, with a message saying why, without one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from entrypoints.settings import Settings, is_memory_url
+from entrypoints.signing_key import WeakSecret, signing_key
 
 __all__ = ["main"]
 
@@ -121,13 +123,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "log_level": settings.log_level,
         "log_config": _log_config(settings.log_level),
     }
+    try:
+        key = signing_key(settings)
+    except WeakSecret as error:
+        print(f"notes serve: {error}", file=sys.stderr)
+        return 2
     with _stop_signals() as stopping, _database(settings) as (url, embedded):
         if embedded and not stopping:
             from adapters.sqlalchemy import migrate
 
             migrate.upgrade(url)
         if not stopping:
-            with _environment("NOTES_DATABASE_URL", url):
+            # The workers get the database and the signing key this process settled on.
+            with _environment("NOTES_DATABASE_URL", url), _environment("NOTES_SECRET_KEY", key):
                 uvicorn.run(APP_FACTORY, **options)
     return 0
 

@@ -17,22 +17,48 @@ With ``uow_factory`` overridden, resolving ``notes`` opens no database at all.
 from __future__ import annotations
 
 import inspect
-from typing import cast
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import TypeVar, cast
 
 from dependency_injector import containers, providers
 
+from adapters.security import Argon2PasswordHasher, JwtAccessTokens
 from adapters.system import SystemClock, Uuid7Factory
-from application import Notes
+from application import Accounts, LoginPolicy, Notes
 from entrypoints import persistence
 from entrypoints.settings import Settings
+from entrypoints.signing_key import signing_key
 
-__all__ = ["Container", "resolve_notes", "shutdown"]
+__all__ = ["Container", "resolve", "resolve_notes", "shutdown"]
+
+T = TypeVar("T")
+
+
+def _password_hasher() -> Iterator[Argon2PasswordHasher]:
+    hasher = Argon2PasswordHasher()
+    yield hasher
+    hasher.close()
+
+
+def _access_tokens(key: str, settings: Settings) -> JwtAccessTokens:
+    return JwtAccessTokens(key, ttl=timedelta(seconds=settings.access_token_ttl))
+
+
+def _login_policy(settings: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        refresh_token_ttl=timedelta(seconds=settings.refresh_token_ttl),
+        max_failures=settings.login_max_failures,
+        failure_window=timedelta(seconds=settings.login_failure_window),
+    )
 
 
 class Container(containers.DeclarativeContainer):
     """Providers: ``settings``, ``clock``, ``ids``, ``database_url`` (a resource: the embedded
     server when none is configured), ``engine`` (a resource: the SQL pool, ``None`` on
-    ``memory://``), ``uow_factory`` (the persistence port) and ``notes`` (the use cases)."""
+    ``memory://``), ``uow_factory`` (the persistence port), ``notes`` (its use cases), and for
+    accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
+    ``access_tokens``, ``login_policy`` and ``accounts`` (their use cases)."""
 
     settings = providers.Singleton(Settings)
     clock = providers.Singleton(SystemClock)
@@ -41,18 +67,30 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Resource(persistence.open_engine, database_url, settings)
     uow_factory = providers.Singleton(persistence.unit_of_work_factory, engine)
     notes = providers.Singleton(Notes, uow_factory, clock, ids)
+    signing_key = providers.Singleton(signing_key, settings)
+    password_hasher = providers.Resource(_password_hasher)
+    access_tokens = providers.Singleton(_access_tokens, signing_key, settings)
+    login_policy = providers.Singleton(_login_policy, settings)
+    accounts = providers.Singleton(
+        Accounts, uow_factory, clock, ids, password_hasher, access_tokens, login_policy
+    )
 
 
-async def resolve_notes(container: Container) -> Notes:
-    """The use cases, opening the resources they depend on.
+async def resolve(provider: Callable[[], T | Awaitable[T]]) -> T:
+    """What ``provider`` provides, opening the resources it depends on.
 
     A provider returns an awaitable only when something it depends on is async, which depends
     on what is overridden; this accepts both.
     """
-    notes: object = container.notes()
-    if inspect.isawaitable(notes):
-        notes = await notes
-    return cast(Notes, notes)
+    provided = provider()
+    if inspect.isawaitable(provided):
+        return cast(T, await provided)
+    return provided
+
+
+async def resolve_notes(container: Container) -> Notes:
+    """The notes use cases, opening the resources they depend on."""
+    return cast(Notes, await resolve(container.notes))
 
 
 async def shutdown(container: Container) -> None:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -83,6 +83,24 @@ class Settings(BaseSettings):
     )
     connect_timeout: float = Field(
         default=2.0, gt=0, description="Seconds to wait for a new database connection."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs access tokens: at least 32 characters, kept secret, the same for "
+        "every process of one service. With the embedded database and none set, one is "
+        "generated once and kept in `data_dir`; with an explicit database URL it is required.",
+    )
+    access_token_ttl: int = Field(
+        default=15 * 60, ge=30, le=24 * 3600, description="Seconds an access token stays valid."
+    )
+    refresh_token_ttl: int = Field(
+        default=30 * 24 * 3600, ge=60, description="Seconds a refresh token stays valid."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins per username allowed within the window."
+    )
+    login_failure_window: int = Field(
+        default=15 * 60, ge=1, description="Seconds a failed login counts against a username."
     )
     log_level: LogLevel = Field(default="info", description="The server's log level.")
     host: str = Field(default="127.0.0.1", description="The address `notes serve` listens on.")

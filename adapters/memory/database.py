@@ -149,33 +149,40 @@ class MemoryNoteRepository:
             raise Conflict(f"a note with id {note.id} exists")
         self._tx.put("notes", note.id, note)
 
-    async def get(self, note_id: UUID, *, for_update: bool = False) -> Note | None:
+    def _owned(self, owner_id: UUID, note_id: UUID) -> Note | None:
+        note: Note | None = self._tx.get("notes", note_id)
+        return note if note is not None and note.owner_id == owner_id else None
+
+    async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
         await _io()
         if for_update:
             await self._tx.lock("notes", note_id)
-        note: Note | None = self._tx.get("notes", note_id)
-        return note
+        return self._owned(owner_id, note_id)
 
-    async def list(self, *, limit: int, skip: int = 0) -> list[Note]:
+    async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         await _io()
         notes: list[Note] = sorted(
-            self._tx.rows("notes"), key=lambda note: (note.created_date, note.id), reverse=True
+            (note for note in self._tx.rows("notes") if note.owner_id == owner_id),
+            key=lambda note: (note.created_date, note.id),
+            reverse=True,
         )
         return notes[skip : skip + limit]
 
     async def update(self, note: Note, *, expected_version: int) -> bool:
         await _io()
         await self._tx.lock("notes", note.id)
-        current: Note | None = self._tx.get("notes", note.id)
+        current = self._owned(note.owner_id, note.id)
         if current is None or current.version != expected_version:
             return False
         self._tx.put("notes", note.id, note)
         return True
 
-    async def delete(self, note_id: UUID, *, expected_version: int | None = None) -> bool:
+    async def delete(
+        self, owner_id: UUID, note_id: UUID, *, expected_version: int | None = None
+    ) -> bool:
         await _io()
         await self._tx.lock("notes", note_id)
-        current: Note | None = self._tx.get("notes", note_id)
+        current = self._owned(owner_id, note_id)
         if current is None or (
             expected_version is not None and current.version != expected_version
         ):

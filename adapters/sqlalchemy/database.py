@@ -103,6 +103,7 @@ class SqlUnitOfWork:
 
 _COLUMNS = (
     notes.c.id,
+    notes.c.owner_id,
     notes.c.title,
     notes.c.description,
     notes.c.tags,
@@ -116,6 +117,7 @@ _NEWEST_FIRST = (notes.c.created_date.desc(), notes.c.id.desc())
 def _to_row(note: Note) -> dict[str, Any]:
     return {
         "id": note.id,
+        "owner_id": note.owner_id,
         "title": note.title.value,
         "description": note.description.value,
         "tags": list(note.tags.values),
@@ -128,6 +130,7 @@ def _to_row(note: Note) -> dict[str, Any]:
 def _to_note(row: RowMapping) -> Note:
     return Note(
         id=row["id"],
+        owner_id=row["owner_id"],
         title=Title(row["title"]),
         description=Description(row["description"]),
         tags=Tags(tuple(row["tags"])),
@@ -146,30 +149,42 @@ class SqlNoteRepository:
     async def add(self, note: Note) -> None:
         await self._uow.execute(notes.insert().values(_to_row(note)), write=True)
 
-    async def get(self, note_id: UUID, *, for_update: bool = False) -> Note | None:
-        statement = sa.select(*_COLUMNS).where(notes.c.id == note_id)
+    async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
+        statement = sa.select(*_COLUMNS).where(notes.c.id == note_id, notes.c.owner_id == owner_id)
         if for_update:
             statement = statement.with_for_update()
         row = (await self._uow.execute(statement, write=for_update)).mappings().first()
         return None if row is None else _to_note(row)
 
-    async def list(self, *, limit: int, skip: int = 0) -> list[Note]:
-        statement = sa.select(*_COLUMNS).order_by(*_NEWEST_FIRST).limit(limit).offset(skip)
+    async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
+        statement = (
+            sa.select(*_COLUMNS)
+            .where(notes.c.owner_id == owner_id)
+            .order_by(*_NEWEST_FIRST)
+            .limit(limit)
+            .offset(skip)
+        )
         result = await self._uow.execute(statement, write=False)
         return [_to_note(row) for row in result.mappings()]
 
     async def update(self, note: Note, *, expected_version: int) -> bool:
         values = _to_row(note)
-        del values["id"], values["created_date"]
+        del values["id"], values["owner_id"], values["created_date"]
         statement = (
             notes.update()
-            .where(notes.c.id == note.id, notes.c.version == expected_version)
+            .where(
+                notes.c.id == note.id,
+                notes.c.owner_id == note.owner_id,
+                notes.c.version == expected_version,
+            )
             .values(values)
         )
         return (await self._uow.execute(statement, write=True)).rowcount == 1
 
-    async def delete(self, note_id: UUID, *, expected_version: int | None = None) -> bool:
-        statement = notes.delete().where(notes.c.id == note_id)
+    async def delete(
+        self, owner_id: UUID, note_id: UUID, *, expected_version: int | None = None
+    ) -> bool:
+        statement = notes.delete().where(notes.c.id == note_id, notes.c.owner_id == owner_id)
         if expected_version is not None:
             statement = statement.where(notes.c.version == expected_version)
         return (await self._uow.execute(statement, write=True)).rowcount == 1

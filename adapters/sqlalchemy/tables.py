@@ -63,6 +63,7 @@ notes = sa.Table(
     "notes",
     metadata,
     sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("title", sa.String(MAX_TITLE_LENGTH), nullable=False),
     sa.Column("description", sa.Text(), nullable=False),
     sa.Column("tags", TagList(), nullable=False),
@@ -70,5 +71,6 @@ notes = sa.Table(
     sa.Column("updated_date", UtcDateTime(), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.CheckConstraint("version >= 1", name="version_positive"),
-    sa.Index(None, "created_date", "id"),
+    # Every listing is one owner's notes, newest first: this index serves it in order.
+    sa.Index(None, "owner_id", "created_date", "id"),
 )

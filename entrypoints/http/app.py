@@ -17,8 +17,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from entrypoints.container import Container, resolve_notes, shutdown
-from entrypoints.http import health, notes, problems
+from entrypoints.container import Container, resolve, resolve_notes, shutdown
+from entrypoints.http import accounts, health, notes, problems
 from entrypoints.http.schemas import Problem
 
 __all__ = ["NotesApi", "create_app"]
@@ -26,6 +26,9 @@ __all__ = ["NotesApi", "create_app"]
 DESCRIPTION = """\
 Notes with a title, a description and tags, kept in PostgreSQL, SQLite or memory.
 
+* Register with `POST /users/`, log in with `POST /auth/token` (the OAuth2 password grant),
+  and send the access token as `Authorization: Bearer …` to every `/notes` endpoint. Each
+  user sees only their own notes.
 * Every path answers with and without the trailing slash.
 * A note's `ETag` is its version; send it back in `If-Match` to make a write conditional.
 * Every error is `application/problem+json` (RFC 9457): `type`, `title`, `status`, `detail`,
@@ -66,6 +69,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     container: Container = app.state.container
     try:
         app.state.notes = await resolve_notes(container)
+        app.state.accounts = await resolve(container.accounts)
         yield
     finally:
         await shutdown(container)
@@ -84,7 +88,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         lifespan=_lifespan,
         redirect_slashes=False,
         openapi_tags=[
-            {"name": "notes", "description": "Create, read, change and delete notes."},
+            {"name": "notes", "description": "Create, read, change and delete your notes."},
+            {"name": "accounts", "description": "Register, log in, refresh and log out."},
             {"name": "operations", "description": "For supervisors and load balancers."},
         ],
         responses={
@@ -93,6 +98,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container if container is not None else Container()
     problems.install(app)
+    accounts.install(app)
     notes.install(app)
     health.install(app)
     return app

@@ -1,14 +1,23 @@
-"""What routes get from the application, resolved once at start-up rather than per request."""
+"""What routes get from the application, resolved once at start-up rather than per request,
+and who is calling, from the bearer token, without a storage round trip."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 
-from application import Notes
+from application import Accounts, NotAuthenticated, Notes
 
-__all__ = ["NotesDep", "get_notes"]
+__all__ = ["AccountsDep", "CallerDep", "NotesDep", "get_accounts", "get_caller", "get_notes"]
+
+_bearer = OAuth2PasswordBearer(
+    tokenUrl="/auth/token",
+    auto_error=False,
+    description="An access token from `POST /auth/token` or `POST /auth/refresh`.",
+)
 
 
 async def get_notes(request: Request) -> Notes:
@@ -20,4 +29,22 @@ async def get_notes(request: Request) -> Notes:
     return notes
 
 
+async def get_accounts(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+async def get_caller(
+    accounts: Annotated[Accounts, Depends(get_accounts)],
+    token: Annotated[str | None, Depends(_bearer)],
+) -> UUID:
+    """The id of the user the request's bearer token speaks for; ``NotAuthenticated``
+    (401) without a valid one."""
+    if token is None:
+        raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
+    return accounts.authenticate(token)
+
+
 NotesDep = Annotated[Notes, Depends(get_notes)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+CallerDep = Annotated[UUID, Depends(get_caller)]

@@ -1,24 +1,23 @@
 """The ``/notes`` routes: HTTP in, a use case, HTTP out.
 
-Every route answers at its path with and without the trailing slash, without redirecting;
-the second form is left out of the OpenAPI document. ``install`` adds the routes to an app's
-own router (rather than including a router), so each is a plain ``APIRoute`` there. Errors
-are not handled here: the use cases raise, and ``problems`` answers. Responses are
+Every route answers at its path with and without the trailing slash (see ``routing``), and
+acts for the caller its bearer token names: another user's note is not found. Errors are
+not handled here: the use cases raise, and ``problems`` answers. Responses are
 serialised once, straight from the domain object, rather than validated again on the way
 out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import FastAPI, Header, Path, Query, Request, Response
+from fastapi import Header, Path, Query, Request, Response
 
 from domain import Note
-from entrypoints.http.dependencies import NotesDep
+from entrypoints.http.dependencies import CallerDep, NotesDep
 from entrypoints.http.etags import etag, if_match_version, if_none_match_matches
+from entrypoints.http.routing import Routes
 from entrypoints.http.schemas import (
     NoteCreate,
     NotePatch,
@@ -35,7 +34,6 @@ MAX_LIMIT: Final = 500
 MAX_SKIP: Final = 2**63 - 1
 """The largest offset the databases take (a signed 64-bit integer)."""
 
-_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
 _JSON = "application/json"
 
 _ERRORS: Final[dict[int, str]] = {
@@ -63,27 +61,9 @@ def _responses(
     return documented
 
 
-_ROUTES: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = []
-
-
-def _route(method: str, path: str, **options: Any) -> Callable[[_Endpoint], _Endpoint]:
-    """Declare the endpoint for ``method`` at ``path``; ``install`` adds it to an app."""
-
-    def declare(endpoint: _Endpoint) -> _Endpoint:
-        _ROUTES.append((method, path, endpoint, options))
-        return endpoint
-
-    return declare
-
-
-def install(app: FastAPI) -> None:
-    """Add every notes route to ``app``, at its path and at the twin path with or without the
-    final slash."""
-    for method, path, endpoint, options in _ROUTES:
-        twin = path.removesuffix("/") if path.endswith("/") else f"{path}/"
-        common = {"methods": [method], "tags": ["notes"], **options}
-        app.add_api_route(path, endpoint, operation_id=endpoint.__name__, **common)
-        app.add_api_route(twin, endpoint, include_in_schema=False, **common)
+_routes = Routes("notes")
+install = _routes.install
+_route = _routes.route
 
 
 NoteId = Annotated[UUID, Path(description="The note's id, a UUID.")]
@@ -130,9 +110,11 @@ def _note_response(note: Note, status_code: int = 200, **headers: str) -> Respon
         },
     ),
 )
-async def create_note(body: NoteCreate, notes: NotesDep, request: Request) -> Response:
+async def create_note(
+    body: NoteCreate, notes: NotesDep, caller: CallerDep, request: Request
+) -> Response:
     """Create a note from a title, a description and tags."""
-    note = await notes.create_note(body.to_draft())
+    note = await notes.create_note(caller, body.to_draft())
     location = f"{request.scope.get('root_path', '')}/notes/{note.id}"
     return _note_response(note, 201, Location=location)
 
@@ -146,6 +128,7 @@ async def create_note(body: NoteCreate, notes: NotesDep, request: Request) -> Re
 )
 async def list_notes(
     notes: NotesDep,
+    caller: CallerDep,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many notes, 1 to {MAX_LIMIT}.")
     ] = 100,
@@ -154,7 +137,7 @@ async def list_notes(
     ] = 0,
 ) -> Response:
     """The notes, newest first."""
-    found = await notes.list_notes(limit=limit, skip=skip)
+    found = await notes.list_notes(caller, limit=limit, skip=skip)
     return Response(notes_json(found), media_type=_JSON)
 
 
@@ -176,13 +159,14 @@ async def list_notes(
 async def get_note(
     note_id: NoteId,
     notes: NotesDep,
+    caller: CallerDep,
     if_none_match: Annotated[
         str | None,
         Header(description="The `ETag` of a copy the client holds; if current, 304 answers."),
     ] = None,
 ) -> Response:
     """One note, with its version as the `ETag`."""
-    note = await notes.get_note(note_id)
+    note = await notes.get_note(caller, note_id)
     if if_none_match_matches(if_none_match, note.version):
         return Response(status_code=304, headers={"ETag": etag(note.version)})
     return _note_response(note)
@@ -198,10 +182,12 @@ async def get_note(
     ),
 )
 async def replace_note(
-    note_id: NoteId, body: NoteReplace, notes: NotesDep, if_match: IfMatch = None
+    note_id: NoteId, body: NoteReplace, notes: NotesDep, caller: CallerDep, if_match: IfMatch = None
 ) -> Response:
     """Replace the note's title, description and tags; its version grows by one."""
-    note = await notes.replace_note(note_id, body.to_draft(), if_version=if_match_version(if_match))
+    note = await notes.replace_note(
+        caller, note_id, body.to_draft(), if_version=if_match_version(if_match)
+    )
     return _note_response(note)
 
 
@@ -215,10 +201,12 @@ async def replace_note(
     ),
 )
 async def patch_note(
-    note_id: NoteId, body: NotePatch, notes: NotesDep, if_match: IfMatch = None
+    note_id: NoteId, body: NotePatch, notes: NotesDep, caller: CallerDep, if_match: IfMatch = None
 ) -> Response:
     """Change only the fields sent; its version grows by one."""
-    note = await notes.patch_note(note_id, body.to_changes(), if_version=if_match_version(if_match))
+    note = await notes.patch_note(
+        caller, note_id, body.to_changes(), if_version=if_match_version(if_match)
+    )
     return _note_response(note)
 
 
@@ -229,7 +217,9 @@ async def patch_note(
     summary="Delete a note",
     responses=_responses(404, 412, 422, 503),
 )
-async def delete_note(note_id: NoteId, notes: NotesDep, if_match: IfMatch = None) -> Response:
+async def delete_note(
+    note_id: NoteId, notes: NotesDep, caller: CallerDep, if_match: IfMatch = None
+) -> Response:
     """Delete the note."""
-    await notes.delete_note(note_id, if_version=if_match_version(if_match))
+    await notes.delete_note(caller, note_id, if_version=if_match_version(if_match))
     return Response(status_code=204)

@@ -26,8 +26,17 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from application import Conflict, NoteNotFound, PreconditionFailed, StorageUnavailable
-from domain import InvalidNote
+from application import (
+    Conflict,
+    InvalidCredentials,
+    NotAuthenticated,
+    NoteNotFound,
+    PreconditionFailed,
+    StorageUnavailable,
+    TooManyAttempts,
+    UsernameTaken,
+)
+from domain import InvalidNote, RuleViolation
 from entrypoints.http.schemas import Problem
 
 __all__ = ["MALFORMED_BODY", "PROBLEMS", "ProblemKind", "install", "problem_response"]
@@ -55,8 +64,31 @@ class ProblemKind:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+_BEARER: Final = {"WWW-Authenticate": "Bearer"}
+
 PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     InvalidNote: ProblemKind(422, "Invalid note", _URN + "invalid-note"),
+    RuleViolation: ProblemKind(422, "Invalid value", _URN + "invalid-value"),
+    InvalidCredentials: ProblemKind(
+        401,
+        "Invalid credentials",
+        _URN + "invalid-credentials",
+        # One fixed text: the answer must not tell an unknown user from a wrong password.
+        detail="The username or the password is wrong.",
+        headers=_BEARER,
+    ),
+    NotAuthenticated: ProblemKind(
+        401, "Not authenticated", _URN + "not-authenticated", headers=_BEARER
+    ),
+    UsernameTaken: ProblemKind(
+        409, "Username taken", _URN + "username-taken", detail="This username is taken."
+    ),
+    TooManyAttempts: ProblemKind(
+        429,
+        "Too many failed logins",
+        _URN + "too-many-attempts",
+        detail="Too many failed logins for this username; retry after Retry-After seconds.",
+    ),
     RequestValidationError: ProblemKind(422, "Invalid request", _URN + "invalid-request"),
     NoteNotFound: ProblemKind(404, "Note not found", _URN + "note-not-found"),
     PreconditionFailed: ProblemKind(412, "Precondition failed", _URN + "precondition-failed"),
@@ -141,7 +173,15 @@ def _summary(errors: list[dict[str, Any]]) -> str:
 def _describe(exc: Exception, kind: ProblemKind) -> tuple[ProblemKind, dict[str, Any]]:
     """The kind that answers (refined for some exceptions) and the problem document."""
     problem: dict[str, Any] = {}
-    if isinstance(exc, InvalidNote):
+    if isinstance(exc, TooManyAttempts):
+        kind = ProblemKind(
+            kind.status,
+            kind.title,
+            kind.type,
+            kind.detail,
+            {**kind.headers, "Retry-After": str(exc.retry_after)},
+        )
+    if isinstance(exc, RuleViolation):
         loc: list[str | int] = ["body", exc.field]
         if exc.index is not None:
             loc.append(exc.index)

@@ -70,6 +70,7 @@ def upgrade() -> None:
     op.create_table(
         "notes",
         sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("owner_id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("tags", postgresql.ARRAY(sa.Text()) if postgres else sa.JSON(), nullable=False),
@@ -77,9 +78,14 @@ def upgrade() -> None:
         sa.Column("updated_date", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint("version >= 1", name=op.f("ck_notes_version_positive")),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_notes_owner_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notes")),
     )
-    op.create_index(op.f("ix_notes_created_date_id"), "notes", ["created_date", "id"])
+    op.create_index(
+        op.f("ix_notes_owner_id_created_date_id"), "notes", ["owner_id", "created_date", "id"]
+    )
 
 
 def downgrade() -> None:

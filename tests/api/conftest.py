@@ -20,7 +20,7 @@ from adapters.embedded_postgres import EmbeddedPostgres
 from application import UnitOfWorkFactory
 from entrypoints.container import Container
 from entrypoints.http import create_app
-from tests.api.client import container_over, serving
+from tests.api.client import container_over, serving, sign_in
 from tests.backends import BACKENDS, open_backend
 
 
@@ -39,7 +39,19 @@ def shared_app() -> tuple[FastAPI, Container]:
 async def client(
     shared_app: tuple[FastAPI, Container], uow_factory: UnitOfWorkFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the API over an empty database of one backend."""
+    """A client of the API over an empty database of one backend, signed in as alice."""
+    app, container = shared_app
+    with container.uow_factory.override(providers.Object(uow_factory)):
+        async with serving(app) as client:
+            await sign_in(client)
+            yield client
+
+
+@pytest.fixture
+async def anonymous(
+    shared_app: tuple[FastAPI, Container], uow_factory: UnitOfWorkFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the API over an empty database of one backend, signed in as nobody."""
     app, container = shared_app
     with container.uow_factory.override(providers.Object(uow_factory)):
         async with serving(app) as client:

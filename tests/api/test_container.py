@@ -18,16 +18,18 @@ from sqlalchemy.engine import URL
 from adapters.embedded_postgres import EmbeddedPostgres
 from adapters.sqlalchemy import migrate
 from entrypoints.http import create_app
-from tests.api.client import app_over, serving
+from tests.api.client import app_over, serving, sign_in
 from tests.databases import scratch_postgres_database
 
 
 async def _create_then_list(url: str | None, **settings: Any) -> list[str]:
     """Create a note in one run of the service, then list titles in a fresh run."""
     async with serving(app_over(database_url=url, **settings)) as client:
+        await sign_in(client)
         created = await client.post("/notes/", json={"title": "Survives a restart"})
         assert created.status_code == 201
     async with serving(app_over(database_url=url, **settings)) as client:
+        await sign_in(client)
         return [note["title"] for note in (await client.get("/notes/")).json()]
 
 
@@ -45,6 +47,7 @@ async def test_building_the_app_reads_no_settings_and_opens_nothing(
 async def test_the_memory_url_keeps_notes_for_the_life_of_the_process_only() -> None:
     app = app_over(database_url="memory://")
     async with serving(app) as client:
+        await sign_in(client)
         await client.post("/notes/", json={"title": "Ephemeral"})
         assert len((await client.get("/notes/")).json()) == 1
     assert await _create_then_list("memory://") == []

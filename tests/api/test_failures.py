@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Any, Self
+from uuid import UUID
 
 import pytest
 
 from application import Conflict, StorageUnavailable, UnitOfWorkFactory
 from tests.api.client import app_over, assert_problem, serving
 
+USER = UUID("0193f0c2-0000-7000-8000-0000000000aa")
 SECRET = "SELECT * FROM notes -- password=hunter2 at db.internal:5432"
 NOTE_URL = "/notes/0193f0c2-7a51-7c3e-9d0e-5b1f0c2a9e11"
 EVERY_ENDPOINT: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -49,7 +51,7 @@ async def test_unreachable_storage_is_503_with_retry_after_and_no_driver_text(
     method: str, url: str, body: dict[str, Any] | None
 ) -> None:
     app = app_over(failing_with(StorageUnavailable(f"connection refused: {SECRET}")))
-    async with serving(app) as client:
+    async with serving(app, as_user=USER) as client:
         response = await client.request(method, url, json=body)
     problem = assert_problem(response, 503)
     assert int(response.headers["retry-after"]) > 0
@@ -60,7 +62,7 @@ async def test_unreachable_storage_is_503_with_retry_after_and_no_driver_text(
 
 async def test_a_conflicting_write_is_409_with_no_storage_text() -> None:
     app = app_over(failing_with(Conflict(f"duplicate key: {SECRET}")))
-    async with serving(app) as client:
+    async with serving(app, as_user=USER) as client:
         response = await client.post("/notes/", json={"title": "Groceries"})
     assert_problem(response, 409)
     assert "hunter2" not in response.text
@@ -69,7 +71,7 @@ async def test_a_conflicting_write_is_409_with_no_storage_text() -> None:
 @pytest.mark.parametrize("url", ["/healthz", "/healthz/"])
 async def test_healthz_answers_while_the_storage_is_down(url: str) -> None:
     app = app_over(failing_with(StorageUnavailable("down")))
-    async with serving(app) as client:
+    async with serving(app, as_user=USER) as client:
         response = await client.get(url)
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -80,7 +82,7 @@ async def test_an_unexpected_error_is_a_bare_500_problem(
     method: str, url: str, body: dict[str, Any] | None
 ) -> None:
     app = app_over(failing_with(RuntimeError(SECRET)))
-    async with serving(app, raise_app_exceptions=False) as client:
+    async with serving(app, raise_app_exceptions=False, as_user=USER) as client:
         response = await client.request(method, url, json=body)
     problem = assert_problem(response, 500)
     assert problem["type"] == "about:blank"
@@ -90,7 +92,7 @@ async def test_an_unexpected_error_is_a_bare_500_problem(
 
 async def test_an_unexpected_error_still_reaches_the_server_to_be_logged() -> None:
     app = app_over(failing_with(RuntimeError(SECRET)))
-    async with serving(app) as client:
+    async with serving(app, as_user=USER) as client:
         with pytest.raises(RuntimeError, match="hunter2"):
             await client.get("/notes/")
 

@@ -29,6 +29,11 @@ def test_it_lists_each_notes_path_once_with_its_operations(document: dict[str, A
         "/notes/": {"get", "post"},
         "/notes/{note_id}": {"get", "put", "patch", "delete"},
         "/healthz": {"get"},
+        "/users/": {"post"},
+        "/users/me": {"get"},
+        "/auth/token": {"post"},
+        "/auth/refresh": {"post"},
+        "/auth/logout": {"post"},
     }
     operation_ids = {
         document["paths"][path][method]["operationId"]
@@ -43,6 +48,11 @@ def test_it_lists_each_notes_path_once_with_its_operations(document: dict[str, A
         "patch_note",
         "delete_note",
         "healthz",
+        "register",
+        "log_in",
+        "refresh",
+        "log_out",
+        "who_am_i",
     }
 
 

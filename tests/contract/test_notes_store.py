@@ -13,7 +13,7 @@ import pytest
 
 from application import Conflict, UnitOfWorkFactory
 from domain import Title
-from tests.support import START, make_note
+from tests.support import ALICE, BOB, START, make_note
 
 
 async def _committed(uow_factory: UnitOfWorkFactory, *notes: object) -> None:
@@ -33,7 +33,7 @@ async def test_a_note_comes_back_exactly_as_stored(uow_factory: UnitOfWorkFactor
     note = note.edited(now=note.created_date + timedelta(seconds=3, microseconds=7))
     await _committed(uow_factory, note)
     async with uow_factory() as uow:
-        loaded = await uow.notes.get(note.id)
+        loaded = await uow.notes.get(ALICE, note.id)
     assert loaded is not None
     assert loaded.id == note.id
     assert loaded.title == note.title
@@ -47,7 +47,7 @@ async def test_a_note_comes_back_exactly_as_stored(uow_factory: UnitOfWorkFactor
 
 async def test_get_of_an_unknown_id_is_none(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        assert await uow.notes.get(uuid4()) is None
+        assert await uow.notes.get(ALICE, uuid4()) is None
 
 
 async def test_uncommitted_writes_are_visible_only_inside_their_unit_of_work(
@@ -56,14 +56,14 @@ async def test_uncommitted_writes_are_visible_only_inside_their_unit_of_work(
     note = make_note()
     async with uow_factory() as writer:
         await writer.notes.add(note)
-        assert await writer.notes.get(note.id) == note
-        assert [n.id for n in await writer.notes.list(limit=10)] == [note.id]
+        assert await writer.notes.get(ALICE, note.id) == note
+        assert [n.id for n in await writer.notes.list(ALICE, limit=10)] == [note.id]
         async with uow_factory() as other:
-            assert await other.notes.get(note.id) is None
-            assert await other.notes.list(limit=10) == []
+            assert await other.notes.get(ALICE, note.id) is None
+            assert await other.notes.list(ALICE, limit=10) == []
         await writer.commit()
     async with uow_factory() as reader:
-        assert await reader.notes.get(note.id) == note
+        assert await reader.notes.get(ALICE, note.id) == note
 
 
 async def test_leaving_without_commit_discards_everything(uow_factory: UnitOfWorkFactory) -> None:
@@ -73,7 +73,9 @@ async def test_leaving_without_commit_discards_everything(uow_factory: UnitOfWor
         await uow.notes.add(make_note("dropped"))
         await uow.notes.update(kept.edited(now=START, title=Title("changed")), expected_version=1)
     async with uow_factory() as uow:
-        assert [(n.title.value, n.version) for n in await uow.notes.list(limit=10)] == [("kept", 1)]
+        assert [(n.title.value, n.version) for n in await uow.notes.list(ALICE, limit=10)] == [
+            ("kept", 1)
+        ]
 
 
 async def test_rollback_discards_everything(uow_factory: UnitOfWorkFactory) -> None:
@@ -81,10 +83,10 @@ async def test_rollback_discards_everything(uow_factory: UnitOfWorkFactory) -> N
     await _committed(uow_factory, kept)
     async with uow_factory() as uow:
         await uow.notes.add(make_note("dropped"))
-        assert await uow.notes.delete(kept.id)
+        assert await uow.notes.delete(ALICE, kept.id)
         await uow.rollback()
     async with uow_factory() as uow:
-        assert [n.title.value for n in await uow.notes.list(limit=10)] == ["kept"]
+        assert [n.title.value for n in await uow.notes.list(ALICE, limit=10)] == ["kept"]
 
 
 async def test_an_exception_inside_the_block_discards_everything(
@@ -96,7 +98,7 @@ async def test_an_exception_inside_the_block_discards_everything(
             await uow.notes.add(note)
             raise RuntimeError("the use case failed after writing")
     async with uow_factory() as uow:
-        assert await uow.notes.get(note.id) is None
+        assert await uow.notes.get(ALICE, note.id) is None
 
 
 async def test_several_writes_commit_together(uow_factory: UnitOfWorkFactory) -> None:
@@ -104,10 +106,10 @@ async def test_several_writes_commit_together(uow_factory: UnitOfWorkFactory) ->
     await _committed(uow_factory, first)
     async with uow_factory() as uow:
         await uow.notes.add(second)
-        assert await uow.notes.delete(first.id)
+        assert await uow.notes.delete(ALICE, first.id)
         await uow.commit()
     async with uow_factory() as uow:
-        assert [n.id for n in await uow.notes.list(limit=10)] == [second.id]
+        assert [n.id for n in await uow.notes.list(ALICE, limit=10)] == [second.id]
 
 
 async def test_adding_an_existing_id_is_a_conflict(uow_factory: UnitOfWorkFactory) -> None:
@@ -118,7 +120,7 @@ async def test_adding_an_existing_id_is_a_conflict(uow_factory: UnitOfWorkFactor
             await uow.notes.add(make_note("other", note_id=note.id))
             await uow.commit()
     async with uow_factory() as uow:
-        stored = await uow.notes.get(note.id)
+        stored = await uow.notes.get(ALICE, note.id)
     assert stored is not None
     assert stored.title.value == "Groceries"
 
@@ -130,9 +132,9 @@ async def test_list_is_newest_first_with_id_breaking_ties(uow_factory: UnitOfWor
     await _committed(uow_factory, older, *same_moment, newer)
     expected = [newer.id, *sorted((n.id for n in same_moment), reverse=True), older.id]
     async with uow_factory() as uow:
-        assert [n.id for n in await uow.notes.list(limit=10)] == expected
-        assert [n.id for n in await uow.notes.list(limit=2, skip=2)] == expected[2:4]
-        assert await uow.notes.list(limit=5, skip=5) == []
+        assert [n.id for n in await uow.notes.list(ALICE, limit=10)] == expected
+        assert [n.id for n in await uow.notes.list(ALICE, limit=2, skip=2)] == expected[2:4]
+        assert await uow.notes.list(ALICE, limit=5, skip=5) == []
 
 
 async def test_update_applies_only_from_the_expected_version(
@@ -147,7 +149,7 @@ async def test_update_applies_only_from_the_expected_version(
         assert not await uow.notes.update(v2.edited(now=START), expected_version=1)
         await uow.commit()
     async with uow_factory() as uow:
-        stored = await uow.notes.get(note.id)
+        stored = await uow.notes.get(ALICE, note.id)
         assert not await uow.notes.update(make_note(), expected_version=1)
     assert stored is not None
     assert (stored.title.value, stored.version) == ("v2", 2)
@@ -159,14 +161,14 @@ async def test_delete_is_conditional_when_a_version_is_given(
     note = make_note()
     await _committed(uow_factory, note)
     async with uow_factory() as uow:
-        assert not await uow.notes.delete(note.id, expected_version=2)
-        assert await uow.notes.delete(note.id, expected_version=1)
-        assert await uow.notes.get(note.id) is None
-        assert not await uow.notes.delete(note.id)
+        assert not await uow.notes.delete(ALICE, note.id, expected_version=2)
+        assert await uow.notes.delete(ALICE, note.id, expected_version=1)
+        assert await uow.notes.get(ALICE, note.id) is None
+        assert not await uow.notes.delete(ALICE, note.id)
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.notes.get(note.id) is None
-        assert not await uow.notes.delete(uuid4())
+        assert await uow.notes.get(ALICE, note.id) is None
+        assert not await uow.notes.delete(ALICE, uuid4())
 
 
 async def test_of_two_concurrent_updates_from_one_version_only_the_first_applies(
@@ -192,7 +194,7 @@ async def test_of_two_concurrent_updates_from_one_version_only_the_first_applies
         await winner.commit()
     assert await contender is False
     async with uow_factory() as uow:
-        stored = await uow.notes.get(note.id)
+        stored = await uow.notes.get(ALICE, note.id)
     assert stored is not None
     assert (stored.title.value, stored.version) == ("first", 2)
 
@@ -204,7 +206,7 @@ async def test_a_rolled_back_writer_lets_the_waiting_one_through(
     await _committed(uow_factory, note)
     second = note.edited(now=START + timedelta(seconds=2), title=Title("second"))
     async with uow_factory() as first:
-        assert await first.notes.delete(note.id)
+        assert await first.notes.delete(ALICE, note.id)
 
         async def compete() -> bool:
             async with uow_factory() as other:
@@ -218,7 +220,7 @@ async def test_a_rolled_back_writer_lets_the_waiting_one_through(
         await first.rollback()
     assert await contender is True
     async with uow_factory() as uow:
-        stored = await uow.notes.get(note.id)
+        stored = await uow.notes.get(ALICE, note.id)
     assert stored is not None
     assert stored.title.value == "second"
 
@@ -230,12 +232,12 @@ async def test_reads_do_not_see_another_units_uncommitted_update_or_delete(
     await _committed(uow_factory, a, b)
     async with uow_factory() as writer:
         assert await writer.notes.update(a.edited(now=START, title=Title("a2")), expected_version=1)
-        assert await writer.notes.delete(b.id)
+        assert await writer.notes.delete(ALICE, b.id)
         async with uow_factory() as reader:
-            seen_a = await reader.notes.get(a.id)
+            seen_a = await reader.notes.get(ALICE, a.id)
             assert seen_a is not None
             assert seen_a.title.value == "a"
-            assert await reader.notes.get(b.id) is not None
+            assert await reader.notes.get(ALICE, b.id) is not None
         await writer.commit()
 
 
@@ -245,12 +247,12 @@ async def test_a_read_for_update_makes_other_writers_wait_and_then_see_the_outco
     note = make_note()
     await _committed(uow_factory, note)
     async with uow_factory() as first:
-        locked = await first.notes.get(note.id, for_update=True)
+        locked = await first.notes.get(ALICE, note.id, for_update=True)
         assert locked is not None
 
         async def follow() -> int | None:
             async with uow_factory() as second:
-                seen = await second.notes.get(note.id, for_update=True)
+                seen = await second.notes.get(ALICE, note.id, for_update=True)
                 return None if seen is None else seen.version
 
         follower = asyncio.create_task(follow())
@@ -259,3 +261,22 @@ async def test_a_read_for_update_makes_other_writers_wait_and_then_see_the_outco
         assert await first.notes.update(locked.edited(now=START), expected_version=1)
         await first.commit()
     assert await follower == 2
+
+
+async def test_a_note_is_invisible_to_every_other_owner(uow_factory: UnitOfWorkFactory) -> None:
+    alices = make_note("alice's", owner_id=ALICE)
+    bobs = make_note("bob's", owner_id=BOB)
+    await _committed(uow_factory, alices, bobs)
+    async with uow_factory() as uow:
+        assert await uow.notes.get(BOB, alices.id) is None
+        assert await uow.notes.get(BOB, alices.id, for_update=True) is None
+        assert [n.id for n in await uow.notes.list(BOB, limit=10)] == [bobs.id]
+        assert [n.id for n in await uow.notes.list(ALICE, limit=10)] == [alices.id]
+        assert not await uow.notes.delete(BOB, alices.id)
+        hijacked = make_note("hijacked", note_id=alices.id, owner_id=BOB)
+        assert not await uow.notes.update(hijacked, expected_version=1)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.notes.get(ALICE, alices.id)
+    assert stored is not None
+    assert (stored.title.value, stored.owner_id, stored.version) == ("alice's", ALICE, 1)

@@ -1,5 +1,6 @@
 """The service as a user runs it: ``notes serve`` with nothing configured, over HTTP, on the
-embedded PostgreSQL it starts itself; stopped and started again, it still has the notes."""
+embedded PostgreSQL it starts itself; stopped and started again, it still has the user and
+the notes."""
 
 from __future__ import annotations
 
@@ -25,10 +26,20 @@ def unconfigured(tmp_path: Path) -> Iterator[dict[str, str]]:
         os.environ["NOTES_DATABASE_URL"] = saved
 
 
+def _signed_in(http: httpx.Client) -> None:
+    account = {"username": "alice", "password": "correct horse battery"}
+    assert http.post("/users/", json=account).status_code in (201, 409)
+    session = http.post("/auth/token", data=account)
+    assert session.status_code == 200
+    http.headers["Authorization"] = f"Bearer {session.json()['access_token']}"
+
+
 def test_the_tutorial_flow_survives_a_restart(unconfigured: dict[str, str]) -> None:
     server = ServerProcess(unconfigured).start()
     try:
         with httpx.Client(base_url=server.base_url, timeout=30) as http:
+            assert http.get("/notes/").status_code == 401
+            _signed_in(http)
             created = http.post("/notes/", json={"title": "Groceries", "description": "milk"})
             assert created.status_code == 201
             note = created.json()
@@ -54,6 +65,9 @@ def test_the_tutorial_flow_survives_a_restart(unconfigured: dict[str, str]) -> N
     again = ServerProcess(unconfigured).start()
     try:
         with httpx.Client(base_url=again.base_url, timeout=30) as http:
+            # The same user logs in again: the account, its notes and the signing key
+            # (generated on the first start and kept in the data directory) all persisted.
+            _signed_in(http)
             assert http.get("/notes").json() == [kept]
     finally:
         assert again.stop() == 0

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sqlalchemy import SqlDatabase, create_engine
 from application import StorageUnavailable
-from tests.support import make_note
+from tests.support import ALICE, make_note, register_owners
+
+
+@pytest.fixture
+async def postgres_database(postgres_database: SqlDatabase) -> SqlDatabase:
+    """The shared fixture, with the owners of ``make_note``'s notes registered."""
+    await register_owners(postgres_database.unit_of_work)
+    return postgres_database
 
 
 async def _terminate_idle_transactions(url: str) -> int:
@@ -45,7 +52,7 @@ async def test_a_connection_killed_mid_transaction_writes_nothing(
             await uow.commit()
 
     async with postgres_database.unit_of_work() as uow:
-        assert await uow.notes.list(limit=10) == []
+        assert await uow.notes.list(ALICE, limit=10) == []
 
 
 async def test_a_commit_on_a_killed_connection_fails_and_writes_nothing(
@@ -57,7 +64,7 @@ async def test_a_commit_on_a_killed_connection_fails_and_writes_nothing(
             await _terminate_idle_transactions(postgres_url)
             await uow.commit()
     async with postgres_database.unit_of_work() as uow:
-        assert await uow.notes.list(limit=10) == []
+        assert await uow.notes.list(ALICE, limit=10) == []
 
 
 async def test_the_pool_replaces_killed_connections(
@@ -65,7 +72,7 @@ async def test_the_pool_replaces_killed_connections(
 ) -> None:
     database = SqlDatabase(postgres_engine)
     async with database.unit_of_work() as uow:
-        await uow.notes.list(limit=1)
+        await uow.notes.list(ALICE, limit=1)
     admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
         await connection.execute(
@@ -80,7 +87,7 @@ async def test_the_pool_replaces_killed_connections(
         await uow.notes.add(note)
         await uow.commit()
     async with database.unit_of_work() as uow:
-        assert await uow.notes.get(note.id) == note
+        assert await uow.notes.get(ALICE, note.id) == note
 
 
 @pytest.mark.parametrize(
@@ -98,7 +105,7 @@ async def test_an_unreachable_postgres_is_storage_unavailable(url: str) -> None:
         async with asyncio.timeout(30):
             with pytest.raises(StorageUnavailable):
                 async with SqlDatabase(engine).unit_of_work() as uow:
-                    await uow.notes.list(limit=1)
+                    await uow.notes.list(ALICE, limit=1)
     finally:
         await engine.dispose()
 
@@ -108,6 +115,6 @@ async def test_an_unopenable_sqlite_file_is_storage_unavailable(tmp_path: Path) 
     try:
         with pytest.raises(StorageUnavailable):
             async with SqlDatabase(engine).unit_of_work() as uow:
-                await uow.notes.list(limit=1)
+                await uow.notes.list(ALICE, limit=1)
     finally:
         await engine.dispose()

@@ -16,7 +16,7 @@ from domain import (
     Tags,
     Title,
 )
-from tests.support import START, make_note
+from tests.support import ALICE, START, make_note
 
 
 class TestTitle:
@@ -133,6 +133,7 @@ class TestNote:
         with pytest.raises(InvalidNote):
             Note(
                 id=make_note().id,
+                owner_id=ALICE,
                 title=Title("x"),
                 created_date=START,
                 updated_date=START,

@@ -20,7 +20,7 @@ from application import (
     StorageUnavailable,
 )
 from domain import InvalidDescription, InvalidTags, InvalidTitle
-from tests.support import SteppingClock
+from tests.support import ALICE, BOB, SteppingClock
 
 
 @pytest.fixture
@@ -34,44 +34,44 @@ def notes(database: MemoryDatabase) -> Notes:
 
 
 async def test_create_then_get(notes: Notes) -> None:
-    created = await notes.create_note(NoteDraft(" Groceries ", "milk", ["Home", "home"]))
+    created = await notes.create_note(ALICE, NoteDraft(" Groceries ", "milk", ["Home", "home"]))
     assert (created.title.value, created.description.value, created.tags.values) == (
         "Groceries",
         "milk",
         ("home",),
     )
     assert created.version == 1
-    assert await notes.get_note(created.id) == created
+    assert await notes.get_note(ALICE, created.id) == created
 
 
 async def test_get_unknown_is_not_found(notes: Notes) -> None:
     with pytest.raises(NoteNotFound):
-        await notes.get_note(uuid4())
+        await notes.get_note(ALICE, uuid4())
 
 
 async def test_list_is_newest_first_with_limit_and_skip(notes: Notes) -> None:
-    made = [await notes.create_note(NoteDraft(f"n{i}")) for i in range(5)]
+    made = [await notes.create_note(ALICE, NoteDraft(f"n{i}")) for i in range(5)]
     newest_first = list(reversed(made))
-    assert await notes.list_notes() == newest_first
-    assert [n.id for n in await notes.list_notes(limit=2, skip=1)] == [
+    assert await notes.list_notes(ALICE) == newest_first
+    assert [n.id for n in await notes.list_notes(ALICE, limit=2, skip=1)] == [
         n.id for n in newest_first[1:3]
     ]
-    assert await notes.list_notes(limit=10, skip=5) == []
+    assert await notes.list_notes(ALICE, limit=10, skip=5) == []
 
 
 async def test_replace_sets_every_field_and_bumps_version(notes: Notes) -> None:
-    note = await notes.create_note(NoteDraft("a", "b", ["x"]))
-    replaced = await notes.replace_note(note.id, NoteDraft("c"))
+    note = await notes.create_note(ALICE, NoteDraft("a", "b", ["x"]))
+    replaced = await notes.replace_note(ALICE, note.id, NoteDraft("c"))
     assert (replaced.title.value, replaced.description.value, replaced.tags.values) == ("c", "", ())
     assert replaced.version == 2
     assert replaced.updated_date > note.updated_date
     assert replaced.created_date == note.created_date
-    assert (await notes.get_note(note.id)).version == 2
+    assert (await notes.get_note(ALICE, note.id)).version == 2
 
 
 async def test_patch_changes_only_the_fields_given(notes: Notes) -> None:
-    note = await notes.create_note(NoteDraft("a", "b", ["x"]))
-    patched = await notes.patch_note(note.id, NoteChanges(description=""))
+    note = await notes.create_note(ALICE, NoteDraft("a", "b", ["x"]))
+    patched = await notes.patch_note(ALICE, note.id, NoteChanges(description=""))
     assert (patched.title.value, patched.description.value, patched.tags.values) == (
         "a",
         "",
@@ -81,12 +81,12 @@ async def test_patch_changes_only_the_fields_given(notes: Notes) -> None:
 
 
 async def test_delete_then_not_found(notes: Notes) -> None:
-    note = await notes.create_note(NoteDraft("a"))
-    await notes.delete_note(note.id)
+    note = await notes.create_note(ALICE, NoteDraft("a"))
+    await notes.delete_note(ALICE, note.id)
     with pytest.raises(NoteNotFound):
-        await notes.get_note(note.id)
+        await notes.get_note(ALICE, note.id)
     with pytest.raises(NoteNotFound):
-        await notes.delete_note(note.id)
+        await notes.delete_note(ALICE, note.id)
 
 
 @pytest.mark.parametrize(
@@ -100,21 +100,21 @@ async def test_delete_then_not_found(notes: Notes) -> None:
 async def test_invalid_input_writes_nothing(
     notes: Notes, draft: NoteDraft, error: type[Exception]
 ) -> None:
-    kept = await notes.create_note(NoteDraft("kept"))
+    kept = await notes.create_note(ALICE, NoteDraft("kept"))
     with pytest.raises(error):
-        await notes.create_note(draft)
+        await notes.create_note(ALICE, draft)
     with pytest.raises(error):
-        await notes.replace_note(kept.id, draft)
-    assert await notes.list_notes() == [kept]
-    assert (await notes.get_note(kept.id)).version == 1
+        await notes.replace_note(ALICE, kept.id, draft)
+    assert await notes.list_notes(ALICE) == [kept]
+    assert (await notes.get_note(ALICE, kept.id)).version == 1
 
 
 async def test_missing_note_is_not_found_for_every_write(notes: Notes) -> None:
     missing = uuid4()
     with pytest.raises(NoteNotFound):
-        await notes.replace_note(missing, NoteDraft("t"))
+        await notes.replace_note(ALICE, missing, NoteDraft("t"))
     with pytest.raises(NoteNotFound):
-        await notes.patch_note(missing, NoteChanges(title="t"))
+        await notes.patch_note(ALICE, missing, NoteChanges(title="t"))
 
 
 class _CommitFails(MemoryUnitOfWork):
@@ -139,49 +139,68 @@ async def test_a_use_case_that_fails_after_writing_leaves_nothing_behind(
     database: MemoryDatabase,
 ) -> None:
     healthy = Notes(database.unit_of_work, SteppingClock(), Uuid7Factory())
-    note = await healthy.create_note(NoteDraft("original", "body", ["keep"]))
+    note = await healthy.create_note(ALICE, NoteDraft("original", "body", ["keep"]))
     failing = Notes(lambda: _CommitFails(database), SteppingClock(), Uuid7Factory())
 
     with pytest.raises(StorageUnavailable):
-        await failing.create_note(NoteDraft("never stored"))
+        await failing.create_note(ALICE, NoteDraft("never stored"))
     with pytest.raises(StorageUnavailable):
-        await failing.patch_note(note.id, NoteChanges(title="changed"))
+        await failing.patch_note(ALICE, note.id, NoteChanges(title="changed"))
     with pytest.raises(StorageUnavailable):
-        await failing.delete_note(note.id)
+        await failing.delete_note(ALICE, note.id)
 
-    stored = await healthy.list_notes()
+    stored = await healthy.list_notes(ALICE)
     assert stored == [note]
     assert (stored[0].title.value, stored[0].version) == ("original", 1)
 
 
 async def test_stale_version_is_refused_and_changes_nothing(notes: Notes) -> None:
-    note = await notes.create_note(NoteDraft("a"))
-    await notes.patch_note(note.id, NoteChanges(title="b"), if_version=1)
+    note = await notes.create_note(ALICE, NoteDraft("a"))
+    await notes.patch_note(ALICE, note.id, NoteChanges(title="b"), if_version=1)
     with pytest.raises(PreconditionFailed) as caught:
-        await notes.patch_note(note.id, NoteChanges(title="c"), if_version=1)
+        await notes.patch_note(ALICE, note.id, NoteChanges(title="c"), if_version=1)
     assert (caught.value.expected, caught.value.actual) == (1, 2)
     with pytest.raises(PreconditionFailed):
-        await notes.delete_note(note.id, if_version=1)
-    current = await notes.get_note(note.id)
+        await notes.delete_note(ALICE, note.id, if_version=1)
+    current = await notes.get_note(ALICE, note.id)
     assert (current.title.value, current.version) == ("b", 2)
 
 
 async def test_concurrent_conditional_writes_from_one_version_let_exactly_one_through(
     notes: Notes,
 ) -> None:
-    note = await notes.create_note(NoteDraft("a"))
+    note = await notes.create_note(ALICE, NoteDraft("a"))
     results = await asyncio.gather(
-        *(notes.patch_note(note.id, NoteChanges(title=f"t{i}"), if_version=1) for i in range(20)),
+        *(
+            notes.patch_note(ALICE, note.id, NoteChanges(title=f"t{i}"), if_version=1)
+            for i in range(20)
+        ),
         return_exceptions=True,
     )
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, PreconditionFailed) for r in results if isinstance(r, Exception))
-    assert (await notes.get_note(note.id)).version == 2
+    assert (await notes.get_note(ALICE, note.id)).version == 2
 
 
 async def test_concurrent_unconditional_writes_are_never_lost(notes: Notes) -> None:
-    note = await notes.create_note(NoteDraft("a"))
+    note = await notes.create_note(ALICE, NoteDraft("a"))
     await asyncio.gather(
-        *(notes.patch_note(note.id, NoteChanges(tags=[f"t{i}"])) for i in range(20))
+        *(notes.patch_note(ALICE, note.id, NoteChanges(tags=[f"t{i}"])) for i in range(20))
     )
-    assert (await notes.get_note(note.id)).version == 21
+    assert (await notes.get_note(ALICE, note.id)).version == 21
+
+
+async def test_every_use_case_sees_only_the_callers_notes(notes: Notes) -> None:
+    alices = await notes.create_note(ALICE, NoteDraft("alice's"))
+    bobs = await notes.create_note(BOB, NoteDraft("bob's"))
+    assert await notes.list_notes(BOB) == [bobs]
+    for attempt in (
+        notes.get_note(BOB, alices.id),
+        notes.replace_note(BOB, alices.id, NoteDraft("taken")),
+        notes.patch_note(BOB, alices.id, NoteChanges(title="taken")),
+        notes.delete_note(BOB, alices.id),
+    ):
+        with pytest.raises(NoteNotFound):
+            await attempt
+    kept = await notes.get_note(ALICE, alices.id)
+    assert (kept.title.value, kept.version) == ("alice's", 1)
