@@ -24,7 +24,9 @@ _MIGRATION_LOCK = 7_214_613_377
 
 
 def _url() -> str:
-    url = config.get_main_option("sqlalchemy.url")
+    # Configured from pyproject.toml alone, there is no .ini section to read a URL from.
+    has_ini = config.file_config.has_section(config.config_ini_section)
+    url = config.get_main_option("sqlalchemy.url") if has_ini else None
     if url:
         return url
     from entrypoints.settings import Settings  # the service's own configuration

@@ -4,6 +4,9 @@ declares, on every database, and every revision must undo and redo cleanly."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -71,3 +74,15 @@ async def test_every_revision_downgrades_and_upgrades_again(empty_url: str) -> N
 
 async def test_a_new_database_is_at_no_revision(empty_url: str) -> None:
     assert await asyncio.to_thread(current, empty_url) is None
+
+
+def test_plain_alembic_migrates_the_database_of_the_services_settings(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    alembic = str(Path(sys.executable).with_name("alembic"))
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "NOTES_DATABASE_URL": url}
+    done = subprocess.run(
+        [alembic, "upgrade", "head"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert current(url) == head()
