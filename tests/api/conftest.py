@@ -36,18 +36,6 @@ def shared_app() -> tuple[FastAPI, Container]:
 
 
 @pytest.fixture
-async def client(
-    shared_app: tuple[FastAPI, Container], uow_factory: UnitOfWorkFactory
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the API over an empty database of one backend, signed in as alice."""
-    app, container = shared_app
-    with container.uow_factory.override(providers.Object(uow_factory)):
-        async with serving(app) as client:
-            await sign_in(client)
-            yield client
-
-
-@pytest.fixture
 async def anonymous(
     shared_app: tuple[FastAPI, Container], uow_factory: UnitOfWorkFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
@@ -56,6 +44,13 @@ async def anonymous(
     with container.uow_factory.override(providers.Object(uow_factory)):
         async with serving(app) as client:
             yield client
+
+
+@pytest.fixture
+async def client(anonymous: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A client of the API over an empty database of one backend, signed in as alice."""
+    await sign_in(anonymous)
+    return anonymous
 
 
 @pytest.fixture(scope="session")
