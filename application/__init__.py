@@ -12,6 +12,16 @@ from application.errors import (
     TooManyAttempts,
     UsernameTaken,
 )
+from application.finding import (
+    ORDERS,
+    InvalidListing,
+    NoteFilter,
+    NotePage,
+    NoteQuery,
+    Order,
+    Position,
+    Ranked,
+)
 from application.notes import NoteChanges, NoteDraft, Notes
 from application.ports import (
     AccessTokens,
@@ -28,6 +38,7 @@ from application.ports import (
 )
 
 __all__ = [
+    "ORDERS",
     "AccessTokens",
     "Accounts",
     "ApplicationError",
@@ -35,17 +46,24 @@ __all__ = [
     "Conflict",
     "IdFactory",
     "InvalidCredentials",
+    "InvalidListing",
     "IssuedToken",
     "LoginFailures",
     "LoginPolicy",
     "NotAuthenticated",
     "NoteChanges",
     "NoteDraft",
+    "NoteFilter",
     "NoteNotFound",
+    "NotePage",
+    "NoteQuery",
     "NoteRepository",
     "Notes",
+    "Order",
     "PasswordHasher",
+    "Position",
     "PreconditionFailed",
+    "Ranked",
     "RefreshTokenRepository",
     "Session",
     "StorageUnavailable",

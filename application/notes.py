@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.errors import Conflict, NoteNotFound, PreconditionFailed
+from application.finding import InvalidListing, NoteFilter, NotePage, NoteQuery
 from application.ports import Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
-from domain import Description, Note, Tags, Title
+from domain import Description, InvalidTags, Note, Tags, Title
+from domain.search import parse_query
 
 __all__ = ["NoteChanges", "NoteDraft", "Notes"]
 
@@ -80,6 +82,30 @@ class Notes:
         """At most ``limit`` of the owner's notes after the first ``skip``, newest first."""
         async with self._uow() as uow:
             return await uow.notes.list(owner_id, limit=limit, skip=skip)
+
+    async def find_notes(self, owner_id: UUID, query: NoteQuery) -> NotePage:
+        """A page of the owner's notes, filtered by tags and search text, in the order asked
+        for; ``RuleViolation`` for a search, tags or paging the rules refuse."""
+        where = _filter_of(query)
+        if query.order == "relevance" and where.search is None:
+            raise InvalidListing("order", "relevance needs a search (q)")
+        if query.after is not None and query.skip:
+            raise InvalidListing("skip", "skip cannot be combined with a cursor")
+        async with self._uow() as uow:
+            found = await uow.notes.find(
+                owner_id,
+                where,
+                query.order,
+                limit=query.limit + 1,
+                after=query.after,
+                skip=query.skip,
+            )
+        page = found[: query.limit]
+        more = len(found) > query.limit
+        return NotePage(
+            notes=[ranked.note for ranked in page],
+            next=page[-1].position(query.order) if more else None,
+        )
 
     async def replace_note(
         self, owner_id: UUID, note_id: UUID, draft: NoteDraft, *, if_version: int | None = None
@@ -149,3 +175,12 @@ class Notes:
         if if_version is not None and note.version != if_version:
             raise PreconditionFailed(note_id, if_version, note.version)
         return note
+
+
+def _filter_of(query: NoteQuery) -> NoteFilter:
+    try:
+        tags = Tags(tuple(query.tags)).values
+    except InvalidTags as broken:
+        raise InvalidListing("tag", broken.message) from broken
+    search = parse_query(query.text) if query.text else None
+    return NoteFilter(tags=tags, search=search)

@@ -6,6 +6,7 @@ runs inside the unit of work that handed the repository out.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from application.finding import NoteFilter, Order, Position, Ranked
 from domain import Note, Password, User
 from domain.sessions import RefreshToken
 
@@ -60,6 +62,28 @@ class NoteRepository(Protocol):
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         """At most ``limit`` of the owner's notes after the first ``skip``, newest first
         (``created_date`` descending, then ``id`` descending)."""
+        ...
+
+    async def find(
+        self,
+        owner_id: UUID,
+        where: NoteFilter,
+        order: Order,
+        *,
+        limit: int,
+        after: Position | None = None,
+        skip: int = 0,
+    ) -> builtins.list[Ranked]:
+        """At most ``limit`` of the owner's notes that pass ``where``, in ``order``: those
+        after ``after`` when given (keyset paging: what was inserted or deleted before that
+        position does not shift the page), else after skipping ``skip``.
+
+        Orders, each ending with ``id`` to break ties: ``created_desc`` (``created_date``
+        descending), ``created_asc``, ``updated_desc``, and ``relevance`` (only with a
+        search: the score descending, then ``created_date`` descending). Every backend
+        returns the same notes in the same order, except that PostgreSQL scores relevance
+        with ``ts_rank`` rather than ``domain.search.relevance``.
+        """
         ...
 
     async def update(self, note: Note, *, expected_version: int) -> bool:

@@ -15,7 +15,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from adapters.sqlalchemy.tables import metadata
+from adapters.sqlalchemy.tables import include_in_comparison, metadata
 
 config = context.config
 # Any fixed number: held while migrating so that two processes starting at once do not both
@@ -46,6 +46,7 @@ def _configure(connection: sa.Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_in_comparison,
     )
 
 

@@ -9,7 +9,8 @@ does, so a second writer waits and then sees the first one's outcome.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterator
+import builtins
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -17,7 +18,9 @@ from typing import Any, Final, Self
 from uuid import UUID
 
 from application.errors import Conflict
+from application.finding import NoteFilter, Order, Position, Ranked
 from domain import Note, User
+from domain.search import relevance, tokens
 from domain.sessions import RefreshToken
 
 __all__ = ["MemoryDatabase", "MemoryUnitOfWork"]
@@ -168,6 +171,30 @@ class MemoryNoteRepository:
         )
         return notes[skip : skip + limit]
 
+    async def find(
+        self,
+        owner_id: UUID,
+        where: NoteFilter,
+        order: Order,
+        *,
+        limit: int,
+        after: Position | None = None,
+        skip: int = 0,
+    ) -> builtins.list[Ranked]:
+        await _io()
+        found = [
+            Ranked(note, _score(note, where) if order == "relevance" else 0.0)
+            for note in self._tx.rows("notes")
+            if note.owner_id == owner_id and _passes(note, where)
+        ]
+        key = _SORT_KEYS[order]
+        ascending = order == "created_asc"
+        found.sort(key=key, reverse=not ascending)
+        if after is not None:
+            mark = _position_key(order, after)
+            found = [r for r in found if (key(r) > mark if ascending else key(r) < mark)]
+        return found[skip : skip + limit]
+
     async def update(self, note: Note, *, expected_version: int) -> bool:
         await _io()
         await self._tx.lock("notes", note.id)
@@ -189,6 +216,35 @@ class MemoryNoteRepository:
             return False
         self._tx.delete("notes", note_id)
         return True
+
+
+def _searchable(note: Note) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tokens(note.title.value), tokens(note.description.value)
+
+
+def _passes(note: Note, where: NoteFilter) -> bool:
+    if where.tags and not set(where.tags).issubset(note.tags.values):
+        return False
+    return where.search is None or where.search.matches(*_searchable(note))
+
+
+def _score(note: Note, where: NoteFilter) -> float:
+    return 0.0 if where.search is None else relevance(where.search, *_searchable(note))
+
+
+_SortKey = tuple[Any, ...]
+_SORT_KEYS: Final[dict[str, Callable[[Ranked], _SortKey]]] = {
+    "created_desc": lambda r: (r.note.created_date, r.note.id),
+    "created_asc": lambda r: (r.note.created_date, r.note.id),
+    "updated_desc": lambda r: (r.note.updated_date, r.note.id),
+    "relevance": lambda r: (r.score, r.note.created_date, r.note.id),
+}
+
+
+def _position_key(order: str, position: Position) -> _SortKey:
+    if order == "relevance":
+        return (position.score, position.moment, position.id)
+    return (position.moment, position.id)
 
 
 class MemoryUserRepository:

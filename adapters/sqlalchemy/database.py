@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy import finding
 from adapters.sqlalchemy.accounts import (
     SqlLoginFailures,
     SqlRefreshTokenRepository,
@@ -17,7 +19,9 @@ from adapters.sqlalchemy.accounts import (
 )
 from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.tables import notes
+from application import NoteFilter, Order, Position, Ranked
 from domain import Description, Note, Tags, Title
+from domain.search import encode, tokens
 
 __all__ = ["SqlDatabase", "SqlNoteRepository", "SqlUnitOfWork"]
 
@@ -49,6 +53,7 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine, *, sqlite: bool = False) -> None:
         self._engine = engine
         self._sqlite = sqlite
+        self.dialect = engine.dialect.name
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
@@ -114,8 +119,14 @@ _COLUMNS = (
 _NEWEST_FIRST = (notes.c.created_date.desc(), notes.c.id.desc())
 
 
+def _searchable(text: str) -> str:
+    return " ".join(encode(token) for token in tokens(text))
+
+
 def _to_row(note: Note) -> dict[str, Any]:
     return {
+        "search_title": _searchable(note.title.value),
+        "search_body": _searchable(note.description.value),
         "id": note.id,
         "owner_id": note.owner_id,
         "title": note.title.value,
@@ -166,6 +177,32 @@ class SqlNoteRepository:
         )
         result = await self._uow.execute(statement, write=False)
         return [_to_note(row) for row in result.mappings()]
+
+    async def find(
+        self,
+        owner_id: UUID,
+        where: NoteFilter,
+        order: Order,
+        *,
+        limit: int,
+        after: Position | None = None,
+        skip: int = 0,
+    ) -> builtins.list[Ranked]:
+        dialect = self._uow.dialect
+        rank = finding.score(where, dialect)
+        keys, cut = finding.ordering(order, rank, after)
+        clauses = finding.conditions(owner_id, where, dialect)
+        if cut is not None:
+            clauses.append(cut)
+        statement = (
+            sa.select(*_COLUMNS, rank.label("score"))
+            .where(*clauses)
+            .order_by(*keys)
+            .limit(limit)
+            .offset(skip)
+        )
+        result = await self._uow.execute(statement, write=False)
+        return [Ranked(_to_note(row), float(row["score"])) for row in result.mappings()]
 
     async def update(self, note: Note, *, expected_version: int) -> bool:
         values = _to_row(note)

@@ -6,13 +6,23 @@ migrations and autogenerate comparisons agree on every database.
 
 from __future__ import annotations
 
+from typing import Final
+
 import sqlalchemy as sa
 
 from adapters.sqlalchemy.types import TagList, UtcDateTime
 from domain import MAX_TITLE_LENGTH
 from domain.users import MAX_USERNAME_LENGTH
 
-__all__ = ["login_failures", "metadata", "notes", "refresh_tokens", "users"]
+__all__ = [
+    "DATABASE_MAINTAINED",
+    "include_in_comparison",
+    "login_failures",
+    "metadata",
+    "notes",
+    "refresh_tokens",
+    "users",
+]
 
 metadata = sa.MetaData(
     naming_convention={
@@ -70,7 +80,25 @@ notes = sa.Table(
     sa.Column("created_date", UtcDateTime(), nullable=False),
     sa.Column("updated_date", UtcDateTime(), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False),
+    # The searchable tokens of the title and of the description, encoded (domain.search),
+    # space-separated. PostgreSQL derives its tsvector from them.
+    sa.Column("search_title", sa.Text(), nullable=False, server_default=""),
+    sa.Column("search_body", sa.Text(), nullable=False, server_default=""),
     sa.CheckConstraint("version >= 1", name="version_positive"),
-    # Every listing is one owner's notes, newest first: this index serves it in order.
+    # Every listing is one owner's notes in one order: these serve each order by keyset.
     sa.Index(None, "owner_id", "created_date", "id"),
+    sa.Index(None, "owner_id", "updated_date", "id"),
+    # A GIN index on PostgreSQL: "carries all these tags" is an index lookup.
+    sa.Index(None, "tags", postgresql_using="gin"),
 )
+
+DATABASE_MAINTAINED: Final = frozenset({"search_vector", "ix_notes_search_vector"})
+"""What PostgreSQL's migrations add and the database maintains itself, outside the tables
+declared here: the notes' tsvector (a stored generated column) and its GIN index."""
+
+
+def include_in_comparison(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's ``include_object`` hook: compare everything but ``DATABASE_MAINTAINED``."""
+    return name not in DATABASE_MAINTAINED

@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from adapters.sqlalchemy import metadata
 from adapters.sqlalchemy.migrate import alembic_config, current, downgrade, head, upgrade
+from adapters.sqlalchemy.tables import include_in_comparison
 from tests.databases import scratch_postgres_database
 
 
@@ -44,7 +45,9 @@ async def _inspect(url: str, check: object) -> object:
 
 
 def _differences(connection: sa.Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_in_comparison}
+    )
     return list(compare_metadata(context, metadata))
 
 

@@ -1,0 +1,142 @@
+"""The SQL of ``NoteRepository.find``: filters, orders and keyset conditions, per database.
+
+Both databases search the encoded tokens of ``domain.search``. PostgreSQL matches them with a
+``tsquery`` against the ``search_vector`` it maintains (GIN-indexed) and ranks with
+``ts_rank``. SQLite matches the same tokens with ``LIKE`` over the space-padded token
+columns (the exact same semantics, without an index) and ranks with
+``domain.search.relevance``, registered as the SQL function ``notes_relevance``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from adapters.sqlalchemy.tables import notes
+from application import NoteFilter, Order, Position
+from domain.search import SearchQuery, Term, encode, relevance
+
+__all__ = ["RELEVANCE_FUNCTION", "conditions", "ordering", "score", "sqlite_relevance"]
+
+RELEVANCE_FUNCTION: Final = "notes_relevance"
+_VECTOR = sa.literal_column("notes.search_vector", type_=postgresql.TSVECTOR())
+
+
+def _tsquery_text(query: SearchQuery) -> str:
+    """``query`` in PostgreSQL's ``to_tsquery`` syntax. Encoded tokens are plain letters and
+    digits, so nothing needs quoting."""
+
+    def term(t: Term) -> str:
+        words = [encode(token) for token in t.tokens]
+        if t.prefix:
+            words[-1] += ":*"
+        text = " <-> ".join(words)
+        return f"!({text})" if t.negated else f"({text})"
+
+    return " & ".join(term(t) for t in query.terms)
+
+
+def _tsquery(query: SearchQuery) -> sa.ColumnElement[Any]:
+    return sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), _tsquery_text(query))
+
+
+def _padded() -> sa.ColumnElement[str]:
+    return " " + notes.c.search_title + " " + notes.c.search_body + " "
+
+
+def _like(term: Term) -> sa.ColumnElement[bool]:
+    pattern = "% " + " ".join(encode(token) for token in term.tokens)
+    pattern += "%" if term.prefix else " %"
+    matched = _padded().like(pattern)
+    return sa.not_(matched) if term.negated else matched
+
+
+def _encoded_query(query: SearchQuery) -> str:
+    return json.dumps(
+        [[[encode(t) for t in term.tokens], term.prefix, term.negated] for term in query.terms]
+    )
+
+
+@lru_cache(maxsize=256)
+def _decoded_query(text: str) -> SearchQuery:
+    return SearchQuery(
+        tuple(Term(tuple(tokens), prefix, negated) for tokens, prefix, negated in json.loads(text))
+    )
+
+
+def sqlite_relevance(search_title: str, search_body: str, query: str) -> float:
+    """``domain.search.relevance`` over encoded tokens (counts are the same: encoding is
+    one-to-one and keeps prefixes), as SQLite calls it."""
+    return relevance(_decoded_query(query), search_title.split(), search_body.split())
+
+
+def conditions(owner_id: Any, where: NoteFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses selecting the owner's notes that pass ``where``."""
+    clauses: list[sa.ColumnElement[bool]] = [notes.c.owner_id == owner_id]
+    if where.tags:
+        if dialect == "postgresql":
+            wanted = sa.bindparam(None, list(where.tags), type_=postgresql.ARRAY(sa.Text()))
+            clauses.append(
+                sa.type_coerce(notes.c.tags, postgresql.ARRAY(sa.Text())).contains(wanted)
+            )
+        else:
+            each = sa.func.json_each(notes.c.tags).table_valued("value")
+            for tag in where.tags:
+                clauses.append(sa.exists(sa.select(1).select_from(each).where(each.c.value == tag)))
+    if where.search is not None:
+        if dialect == "postgresql":
+            clauses.append(_VECTOR.op("@@")(_tsquery(where.search)))
+        else:
+            clauses.extend(_like(term) for term in where.search.terms)
+    return clauses
+
+
+def score(where: NoteFilter, dialect: str) -> sa.ColumnElement[float]:
+    """The relevance of a note to the filter's search (0 without one)."""
+    if where.search is None:
+        return sa.literal(0.0, sa.Float())
+    if dialect == "postgresql":
+        return sa.func.ts_rank(_VECTOR, _tsquery(where.search), type_=sa.Float())
+    return sa.func.notes_relevance(
+        notes.c.search_title, notes.c.search_body, _encoded_query(where.search), type_=sa.Float()
+    )
+
+
+def ordering(
+    order: Order, rank: sa.ColumnElement[float], after: Position | None
+) -> tuple[list[sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]:
+    """The ORDER BY of ``order``, and the keyset condition for the notes after ``after``."""
+    created, updated, ident = notes.c.created_date, notes.c.updated_date, notes.c.id
+    if order == "created_asc":
+        keys: list[sa.ColumnElement[Any]] = [created.asc(), ident.asc()]
+        cut = (
+            None if after is None else sa.tuple_(created, ident) > sa.tuple_(after.moment, after.id)
+        )
+    elif order == "updated_desc":
+        keys = [updated.desc(), ident.desc()]
+        cut = (
+            None if after is None else sa.tuple_(updated, ident) < sa.tuple_(after.moment, after.id)
+        )
+    elif order == "relevance":
+        keys = [rank.desc(), created.desc(), ident.desc()]
+        cut = (
+            None
+            if after is None
+            else sa.or_(
+                rank < after.score,
+                sa.and_(
+                    rank == after.score,
+                    sa.tuple_(created, ident) < sa.tuple_(after.moment, after.id),
+                ),
+            )
+        )
+    else:
+        keys = [created.desc(), ident.desc()]
+        cut = (
+            None if after is None else sa.tuple_(created, ident) < sa.tuple_(after.moment, after.id)
+        )
+    return keys, cut
