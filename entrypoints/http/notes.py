@@ -14,7 +14,10 @@ from uuid import UUID
 
 from fastapi import Header, Path, Query, Request, Response
 
+from application import NoteQuery, Order
 from domain import Note
+from domain.search import MAX_QUERY_LENGTH
+from entrypoints.http.cursors import CursorCodec, listing_digest
 from entrypoints.http.dependencies import CallerDep, NotesDep
 from entrypoints.http.etags import etag, if_match_version, if_none_match_matches
 from entrypoints.http.routing import Routes
@@ -35,6 +38,7 @@ MAX_SKIP: Final = 2**63 - 1
 """The largest offset the databases take (a signed 64-bit integer)."""
 
 _JSON = "application/json"
+_NO_TAGS: Final[list[str]] = []
 
 _ERRORS: Final[dict[int, str]] = {
     400: "The body is not JSON.",
@@ -123,22 +127,90 @@ async def create_note(
     "GET",
     "/notes/",
     response_model=list[NotePublic],
-    summary="List notes",
-    responses=_responses(422, 503),
+    summary="List, filter and search notes",
+    responses={
+        **_responses(422, 503),
+        400: {"model": Problem, "description": "The cursor is not one issued for this listing."},
+        200: {
+            "description": "A page of notes.",
+            "headers": {
+                "Link": {
+                    "description": 'The next page: `<URL>; rel="next"`; absent on the last page.',
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+    },
 )
 async def list_notes(
+    request: Request,
     notes: NotesDep,
     caller: CallerDep,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many notes, 1 to {MAX_LIMIT}.")
     ] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description="Where the page starts: from the previous page's "
+            '`Link: <…>; rel="next"`. Opaque; valid only with the same `order`, `tag` and `q`.',
+        ),
+    ] = None,
     skip: Annotated[
-        int, Query(ge=0, le=MAX_SKIP, description="Leave out this many of the newest notes.")
+        int,
+        Query(
+            ge=0,
+            le=MAX_SKIP,
+            description="Leave out this many notes first (offset paging, for tutorial "
+            "clients; not with `cursor`). Prefer the cursor: a deep page costs what the "
+            "first does, and notes created or deleted meanwhile do not shift it.",
+        ),
     ] = 0,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_QUERY_LENGTH,
+            description="Full-text search over title and description: every word must occur "
+            'as a whole word, any case; `"a phrase"`, `-excluded`, `prefix*`.',
+            examples=['sourdough -"rye bread" milk*'],
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str],
+        Query(description="Repeatable: a note must carry every tag given.", examples=[["home"]]),
+    ] = _NO_TAGS,
+    order: Annotated[
+        Order,
+        Query(
+            description="`created_desc`, `created_asc`, `updated_desc`, or `relevance` (with `q`)."
+        ),
+    ] = "created_desc",
 ) -> Response:
-    """The notes, newest first."""
-    found = await notes.list_notes(caller, limit=limit, skip=skip)
-    return Response(notes_json(found), media_type=_JSON)
+    """The caller's notes: filtered by tags and search, in the order asked for, a page at a
+    time. The body is a JSON array; the next page's URL is in `Link`."""
+    listing = listing_digest(order, tag, q)
+    codec = _cursors(request)
+    after = codec.decode(cursor, listing) if cursor is not None else None
+    page = await notes.find_notes(
+        caller, NoteQuery(tags=tag, text=q, order=order, limit=limit, skip=skip, after=after)
+    )
+    headers = {}
+    if page.next is not None:
+        following = request.url.remove_query_params(["skip", "cursor"]).include_query_params(
+            cursor=codec.encode(page.next, listing)
+        )
+        headers["Link"] = f'<{following}>; rel="next"'
+    return Response(notes_json(page.notes), media_type=_JSON, headers=headers)
+
+
+def _cursors(request: Request) -> CursorCodec:
+    """The cursor codec, made once per app from the service's signing key."""
+    state = request.app.state
+    codec: CursorCodec | None = getattr(state, "cursors", None)
+    if codec is None:
+        codec = state.cursors = CursorCodec(state.container.signing_key())
+    return codec
 
 
 @_route(

@@ -36,7 +36,10 @@ from application import (
     TooManyAttempts,
     UsernameTaken,
 )
+from application.finding import InvalidListing
 from domain import InvalidNote, RuleViolation
+from domain.search import InvalidQuery
+from entrypoints.http.cursors import BadCursor
 from entrypoints.http.schemas import Problem
 
 __all__ = ["MALFORMED_BODY", "PROBLEMS", "ProblemKind", "install", "problem_response"]
@@ -83,6 +86,7 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     UsernameTaken: ProblemKind(
         409, "Username taken", _URN + "username-taken", detail="This username is taken."
     ),
+    BadCursor: ProblemKind(400, "Invalid cursor", _URN + "invalid-cursor"),
     TooManyAttempts: ProblemKind(
         429,
         "Too many failed logins",
@@ -170,6 +174,11 @@ def _summary(errors: list[dict[str, Any]]) -> str:
     return text if len(errors) == 1 else f"{text} (and {len(errors) - 1} more)"
 
 
+def _where(exc: RuleViolation) -> str:
+    """Where the offending value was sent: the query string for a listing's parameters."""
+    return "query" if isinstance(exc, (InvalidListing, InvalidQuery)) else "body"
+
+
 def _describe(exc: Exception, kind: ProblemKind) -> tuple[ProblemKind, dict[str, Any]]:
     """The kind that answers (refined for some exceptions) and the problem document."""
     problem: dict[str, Any] = {}
@@ -182,7 +191,7 @@ def _describe(exc: Exception, kind: ProblemKind) -> tuple[ProblemKind, dict[str,
             {**kind.headers, "Retry-After": str(exc.retry_after)},
         )
     if isinstance(exc, RuleViolation):
-        loc: list[str | int] = ["body", exc.field]
+        loc: list[str | int] = [_where(exc), exc.field]
         if exc.index is not None:
             loc.append(exc.index)
         errors = [{"loc": loc, "msg": exc.message}]
