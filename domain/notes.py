@@ -32,11 +32,14 @@ MAX_DESCRIPTION_LENGTH: Final = 100_000
 MAX_TAGS: Final = 20
 MAX_TAG_LENGTH: Final = 50
 _TAG = re.compile(r"[a-z0-9_-]+")
+# Text databases (PostgreSQL among them) cannot store the NUL character; no backend takes it.
+_NO_NUL: Final = "must not contain the NUL character (U+0000)"
 
 
 @dataclass(frozen=True, slots=True)
 class Title:
-    """A note's title: surrounding whitespace trimmed, then 1 to 200 characters."""
+    """A note's title: surrounding whitespace trimmed, then 1 to 200 characters, none of
+    them NUL."""
 
     value: str
 
@@ -48,12 +51,15 @@ class Title:
             raise InvalidTitle("must not be empty or only whitespace")
         if len(trimmed) > MAX_TITLE_LENGTH:
             raise InvalidTitle(f"must be at most {MAX_TITLE_LENGTH} characters")
+        if "\x00" in trimmed:
+            raise InvalidTitle(_NO_NUL)
         object.__setattr__(self, "value", trimmed)
 
 
 @dataclass(frozen=True, slots=True)
 class Description:
-    """A note's body: any string of at most 100,000 characters, the empty string included."""
+    """A note's body: any string of at most 100,000 characters without NUL, the empty
+    string included."""
 
     value: str = ""
 
@@ -62,6 +68,8 @@ class Description:
             raise InvalidDescription("must be a string")
         if len(self.value) > MAX_DESCRIPTION_LENGTH:
             raise InvalidDescription(f"must be at most {MAX_DESCRIPTION_LENGTH} characters")
+        if "\x00" in self.value:
+            raise InvalidDescription(_NO_NUL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -265,3 +265,12 @@ async def test_every_route_answers_with_and_without_the_trailing_slash(
         (await client.delete(note_url)).status_code,
     ]
     assert answers == [200, 200, 200, 200, 204]
+
+
+async def test_a_nul_character_is_refused_on_every_backend_and_stores_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    for body in ({"title": "a\x00b"}, {"title": "ok", "description": "nul\x00here"}):
+        response = await client.post("/notes/", json=body)
+        assert response.status_code == 422, response.text
+    assert (await client.get("/notes/")).json() == []

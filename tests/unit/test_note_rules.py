@@ -43,6 +43,10 @@ class TestTitle:
         with pytest.raises(InvalidTitle):
             Title(42)  # type: ignore[arg-type]
 
+    def test_must_not_contain_nul(self) -> None:
+        with pytest.raises(InvalidTitle):
+            Title("a\x00b")
+
 
 class TestDescription:
     def test_may_be_empty(self) -> None:
@@ -58,6 +62,10 @@ class TestDescription:
         with pytest.raises(InvalidDescription) as caught:
             Description("d" * 100_001)
         assert caught.value.field == "description"
+
+    def test_must_not_contain_nul(self) -> None:
+        with pytest.raises(InvalidDescription):
+            Description("line\x00")
 
     def test_must_be_a_string(self) -> None:
         with pytest.raises(InvalidDescription):
