@@ -106,7 +106,7 @@ class SqlUnitOfWork:
             return await connection.execute(statement)
 
 
-_COLUMNS = (
+COLUMNS = (
     notes.c.id,
     notes.c.owner_id,
     notes.c.title,
@@ -123,7 +123,8 @@ def _searchable(text: str) -> str:
     return " ".join(encode(token) for token in tokens(text))
 
 
-def _to_row(note: Note) -> dict[str, Any]:
+def note_row(note: Note) -> dict[str, Any]:
+    """The row that stores ``note``."""
     return {
         "search_title": _searchable(note.title.value),
         "search_body": _searchable(note.description.value),
@@ -158,10 +159,10 @@ class SqlNoteRepository:
         self._uow = uow
 
     async def add(self, note: Note) -> None:
-        await self._uow.execute(notes.insert().values(_to_row(note)), write=True)
+        await self._uow.execute(notes.insert().values(note_row(note)), write=True)
 
     async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
-        statement = sa.select(*_COLUMNS).where(notes.c.id == note_id, notes.c.owner_id == owner_id)
+        statement = sa.select(*COLUMNS).where(notes.c.id == note_id, notes.c.owner_id == owner_id)
         if for_update:
             statement = statement.with_for_update()
         row = (await self._uow.execute(statement, write=for_update)).mappings().first()
@@ -169,7 +170,7 @@ class SqlNoteRepository:
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         statement = (
-            sa.select(*_COLUMNS)
+            sa.select(*COLUMNS)
             .where(notes.c.owner_id == owner_id)
             .order_by(*_NEWEST_FIRST)
             .limit(limit)
@@ -188,24 +189,21 @@ class SqlNoteRepository:
         after: Position | None = None,
         skip: int = 0,
     ) -> builtins.list[Ranked]:
-        dialect = self._uow.dialect
-        rank = finding.score(where, dialect)
-        keys, cut = finding.ordering(order, rank, after)
-        clauses = finding.conditions(owner_id, where, dialect)
-        if cut is not None:
-            clauses.append(cut)
-        statement = (
-            sa.select(*_COLUMNS, rank.label("score"))
-            .where(*clauses)
-            .order_by(*keys)
-            .limit(limit)
-            .offset(skip)
+        statement = finding.find_statement(
+            COLUMNS,
+            owner_id,
+            where,
+            order,
+            limit=limit,
+            after=after,
+            skip=skip,
+            dialect=self._uow.dialect,
         )
         result = await self._uow.execute(statement, write=False)
         return [Ranked(_to_note(row), float(row["score"])) for row in result.mappings()]
 
     async def update(self, note: Note, *, expected_version: int) -> bool:
-        values = _to_row(note)
+        values = note_row(note)
         del values["id"], values["owner_id"], values["created_date"]
         statement = (
             notes.update()

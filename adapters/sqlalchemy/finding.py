@@ -10,6 +10,7 @@ columns (the exact same semantics, without an index) and ranks with
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Final
 
@@ -20,7 +21,14 @@ from adapters.sqlalchemy.tables import notes
 from application import NoteFilter, Order, Position
 from domain.search import SearchQuery, Term, encode, relevance
 
-__all__ = ["RELEVANCE_FUNCTION", "conditions", "ordering", "score", "sqlite_relevance"]
+__all__ = [
+    "RELEVANCE_FUNCTION",
+    "conditions",
+    "find_statement",
+    "ordering",
+    "score",
+    "sqlite_relevance",
+]
 
 RELEVANCE_FUNCTION: Final = "notes_relevance"
 _VECTOR = sa.literal_column("notes.search_vector", type_=postgresql.TSVECTOR())
@@ -140,3 +148,29 @@ def ordering(
             None if after is None else sa.tuple_(created, ident) < sa.tuple_(after.moment, after.id)
         )
     return keys, cut
+
+
+def find_statement(
+    columns: Sequence[sa.ColumnElement[Any]],
+    owner_id: Any,
+    where: NoteFilter,
+    order: Order,
+    *,
+    limit: int,
+    after: Position | None,
+    skip: int,
+    dialect: str,
+) -> sa.Select[Any]:
+    """The whole query of ``NoteRepository.find``: ``columns`` and the ``score``."""
+    rank = score(where, dialect)
+    keys, cut = ordering(order, rank, after)
+    clauses = conditions(owner_id, where, dialect)
+    if cut is not None:
+        clauses.append(cut)
+    return (
+        sa.select(*columns, rank.label("score"))
+        .where(*clauses)
+        .order_by(*keys)
+        .limit(limit)
+        .offset(skip)
+    )

@@ -1,0 +1,95 @@
+"""On PostgreSQL, with enough notes for the planner to care, listing, tag filters and search
+use the indexes: no plan scans the notes table sequentially."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sqlalchemy import create_engine
+from adapters.sqlalchemy.database import COLUMNS, note_row
+from adapters.sqlalchemy.finding import find_statement
+from adapters.sqlalchemy.tables import notes
+from application import NoteFilter, Order, Position
+from domain.search import parse_query
+from tests.databases import migrated, scratch_postgres_database
+from tests.support import ALICE, START, make_note, register_owners
+
+ROWS = 50_000
+VOCABULARY = [f"word{n}" for n in range(2000)]
+
+
+@pytest.fixture(scope="module")
+async def crowded(postgres_server_url: URL) -> AsyncIterator[AsyncEngine]:
+    """A database where one owner has 50,000 notes: a word in half of them ("common"), tags
+    shared by a hundred notes each, and another in half ("half")."""
+    randomness = random.Random(7)
+    async with scratch_postgres_database(postgres_server_url) as url:
+        await migrated(url)
+        engine = create_engine(url)
+        from adapters.sqlalchemy import SqlDatabase
+
+        await register_owners(SqlDatabase(engine).unit_of_work)
+        rows: list[dict[str, Any]] = []
+        for i in range(ROWS):
+            words = " ".join(randomness.sample(VOCABULARY, 3))
+            common = " common" if i % 2 else ""
+            tags = [f"t{i % 500}"] + (["half"] if i % 2 else [])
+            note = make_note(
+                f"note {i}", words + common, tags, created=START + timedelta(seconds=i)
+            )
+            rows.append(note_row(note))
+        async with engine.begin() as connection:
+            for start in range(0, ROWS, 5000):
+                await connection.execute(notes.insert(), rows[start : start + 5000])
+            await connection.execute(sa.text("ANALYZE notes"))
+        yield engine
+        await engine.dispose()
+
+
+async def _plan(
+    engine: AsyncEngine, where: NoteFilter, order: Order, after: Position | None = None
+) -> str:
+    statement = find_statement(
+        COLUMNS, ALICE, where, order, limit=51, after=after, skip=0, dialect="postgresql"
+    )
+    sql = str(
+        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    )
+    async with engine.connect() as connection:
+        lines = (await connection.execute(sa.text("EXPLAIN " + sql))).scalars().all()
+    return "\n".join(lines)
+
+
+MIDDLE = Position(moment=START + timedelta(seconds=ROWS // 2), id=ALICE)
+CASES = [
+    ("first page", NoteFilter(), "created_desc", None),
+    ("deep page by cursor", NoteFilter(), "created_desc", MIDDLE),
+    ("oldest first", NoteFilter(), "created_asc", MIDDLE),
+    ("recently updated", NoteFilter(), "updated_desc", None),
+    ("one tag", NoteFilter(tags=("t7",)), "created_desc", None),
+    ("two tags", NoteFilter(tags=("t7", "half")), "created_desc", None),
+    ("selective word", NoteFilter(search=parse_query("word42")), "created_desc", None),
+    ("selective word by relevance", NoteFilter(search=parse_query("word42")), "relevance", None),
+    ("phrase", NoteFilter(search=parse_query('"word42 common"')), "created_desc", None),
+    ("prefix", NoteFilter(search=parse_query("word42*")), "created_desc", None),
+    ("common word", NoteFilter(search=parse_query("common")), "created_desc", None),
+    ("word and tag", NoteFilter(tags=("t7",), search=parse_query("common")), "created_desc", None),
+]
+
+
+@pytest.mark.parametrize(("name", "where", "order", "after"), CASES, ids=[c[0] for c in CASES])
+async def test_no_sequential_scan_of_the_notes(
+    crowded: AsyncEngine, name: str, where: NoteFilter, order: Order, after: Position | None
+) -> None:
+    plan = await _plan(crowded, where, order, after)
+    assert "Seq Scan on notes" not in plan, plan
+    assert "Index" in plan, plan
