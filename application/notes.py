@@ -11,17 +11,52 @@ read as well, so an adapter whose lock is weaker than promised fails loudly with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
 from uuid import UUID
 
 from application.errors import Conflict, NoteNotFound, PreconditionFailed
-from application.finding import InvalidListing, NoteFilter, NotePage, NoteQuery
+from application.finding import InvalidListing, NoteFilter, NotePage, NoteQuery, Position
+from application.idempotency import (
+    IdempotencyKeyReused,
+    IdempotencyRecord,
+    check_key,
+    fingerprint,
+    notes_from_result,
+    result_of,
+)
 from application.ports import Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
-from domain import Description, InvalidTags, Note, Tags, Title
+from domain import Description, InvalidTags, Note, RuleViolation, Tags, Title
 from domain.search import parse_query
 
-__all__ = ["NoteChanges", "NoteDraft", "Notes"]
+__all__ = [
+    "MAX_IMPORT",
+    "InvalidImport",
+    "InvalidImportedNote",
+    "NoteChanges",
+    "NoteDraft",
+    "Notes",
+]
+
+MAX_IMPORT: Final = 1000
+
+
+class InvalidImport(RuleViolation):
+    """An import as a whole breaks a rule (it holds no notes, or too many)."""
+
+    field = "notes"
+
+
+class InvalidImportedNote(RuleViolation):
+    """One note of an import breaks a rule: ``note_index`` says which, ``field`` (and
+    ``index``, in a list field) what; nothing of the import was created."""
+
+    def __init__(self, note_index: int, broken: RuleViolation) -> None:
+        super().__init__(broken.message, index=broken.index)
+        self.note_index = note_index
+        self.field = broken.field
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,30 +80,107 @@ class NoteChanges:
 class Notes:
     """The notes use cases, over a unit-of-work factory, a clock and an id factory."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdFactory,
+        *,
+        idempotency_ttl: timedelta = timedelta(hours=24),
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
+        self._idempotency_ttl = idempotency_ttl
 
-    async def create_note(self, owner_id: UUID, draft: NoteDraft) -> Note:
-        """Create a note of ``owner_id``'s at version 1."""
-        title, description, tags = (
-            Title(draft.title),
-            Description(draft.description),
-            Tags(tuple(draft.tags)),
-        )
-        note = Note.create(
+    async def create_note(
+        self, owner_id: UUID, draft: NoteDraft, *, idempotency_key: str | None = None
+    ) -> Note:
+        """Create a note of ``owner_id``'s at version 1. With an idempotency key, a retry of
+        the same request returns the note the first one created, and creates nothing."""
+        note = self._new_note(owner_id, draft)
+        [created] = await self._add(owner_id, [note], "create", [draft], idempotency_key)
+        return created
+
+    async def import_notes(
+        self, owner_id: UUID, drafts: Sequence[NoteDraft], *, idempotency_key: str | None = None
+    ) -> list[Note]:
+        """Create up to ``MAX_IMPORT`` notes, all or none. ``InvalidImportedNote`` names the
+        first draft that breaks a rule; nothing is created then, nor when storage fails
+        half-way."""
+        if not 1 <= len(drafts) <= MAX_IMPORT:
+            raise InvalidImport(f"an import holds 1 to {MAX_IMPORT} notes")
+        notes = []
+        for index, draft in enumerate(drafts):
+            try:
+                notes.append(self._new_note(owner_id, draft))
+            except RuleViolation as broken:
+                raise InvalidImportedNote(index, broken) from broken
+        return await self._add(owner_id, notes, "import", drafts, idempotency_key)
+
+    async def export_notes(self, owner_id: UUID, *, page: int = 500) -> AsyncIterator[list[Note]]:
+        """Every note of the owner, oldest first, a page at a time: each page is read in a
+        unit of work of its own when the caller asks for it, so exporting holds no
+        transaction open and keeps one page in memory however many notes there are."""
+        after: Position | None = None
+        while True:
+            async with self._uow() as uow:
+                found = await uow.notes.find(
+                    owner_id, NoteFilter(), "created_asc", limit=page, after=after
+                )
+            if not found:
+                return
+            yield [ranked.note for ranked in found]
+            if len(found) < page:
+                return
+            after = found[-1].position("created_asc")
+
+    def _new_note(self, owner_id: UUID, draft: NoteDraft) -> Note:
+        return Note.create(
             id=self._ids.new_id(),
             owner_id=owner_id,
-            title=title,
-            description=description,
-            tags=tags,
+            title=Title(draft.title),
+            description=Description(draft.description),
+            tags=Tags(tuple(draft.tags)),
             now=self._clock.now(),
         )
+
+    async def _add(
+        self,
+        owner_id: UUID,
+        notes: list[Note],
+        operation: str,
+        drafts: Sequence[NoteDraft],
+        idempotency_key: str | None,
+    ) -> list[Note]:
+        """Store new notes in one unit of work; with a key, claim it in the same one."""
         async with self._uow() as uow:
-            await uow.notes.add(note)
+            if idempotency_key is not None:
+                now = self._clock.now()
+                record = IdempotencyRecord(
+                    owner_id=owner_id,
+                    key=check_key(idempotency_key),
+                    fingerprint=fingerprint(
+                        operation, [(d.title, d.description, tuple(d.tags)) for d in drafts]
+                    ),
+                    result=result_of(notes),
+                    created_at=now,
+                    expires_at=now + self._idempotency_ttl,
+                )
+                await uow.idempotency_keys.forget_expired(owner_id, now)
+                earlier = await uow.idempotency_keys.claim(record)
+                if earlier is not None:
+                    if earlier.fingerprint != record.fingerprint:
+                        raise IdempotencyKeyReused(
+                            "this Idempotency-Key was used with a different request"
+                        )
+                    return notes_from_result(earlier.result)
+            if len(notes) == 1:
+                await uow.notes.add(notes[0])
+            else:
+                await uow.notes.add_many(notes)
             await uow.commit()
-        return note
+        return notes
 
     async def get_note(self, owner_id: UUID, note_id: UUID) -> Note:
         """The owner's note, or ``NoteNotFound`` (also when another user owns it)."""

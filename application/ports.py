@@ -7,7 +7,7 @@ runs inside the unit of work that handed the repository out.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -15,6 +15,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from application.finding import NoteFilter, Order, Position, Ranked
+from application.idempotency import IdempotencyRecord
 from domain import Note, Password, User
 from domain.sessions import RefreshToken
 
@@ -22,6 +23,7 @@ __all__ = [
     "AccessTokens",
     "Clock",
     "IdFactory",
+    "IdempotencyKeys",
     "IssuedToken",
     "LoginFailures",
     "NoteRepository",
@@ -48,6 +50,11 @@ class NoteRepository(Protocol):
 
     async def add(self, note: Note) -> None:
         """Store a new note. ``Conflict`` if a note with its id exists."""
+        ...
+
+    async def add_many(self, notes: Sequence[Note]) -> None:
+        """Store new notes in as few round trips as the storage allows (not one per note).
+        ``Conflict`` if any id exists; then none of them is stored by this call."""
         ...
 
     async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
@@ -140,6 +147,21 @@ class RefreshTokenRepository(Protocol):
         ...
 
 
+class IdempotencyKeys(Protocol):
+    """Used idempotency keys (``application.idempotency``), one row per owner and key."""
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Store ``record`` (with the result of the write it is claimed for, made in the
+        same unit of work) unless its owner already used its key; ``None`` when stored, else
+        the stored record. A concurrent unit of work claiming the same key waits for this
+        one to end, as on a unique index, and then sees its record."""
+        ...
+
+    async def forget_expired(self, owner_id: UUID, now: datetime) -> None:
+        """Forget the owner's keys that expired before ``now``."""
+        ...
+
+
 class LoginFailures(Protocol):
     """Failed logins per username, kept in storage so that throttling holds across
     processes and restarts."""
@@ -176,6 +198,9 @@ class UnitOfWork(Protocol):
 
     @property
     def login_failures(self) -> LoginFailures: ...
+
+    @property
+    def idempotency_keys(self) -> IdempotencyKeys: ...
 
     async def __aenter__(self) -> Self: ...
 

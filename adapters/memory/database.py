@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -19,6 +19,7 @@ from uuid import UUID
 
 from application.errors import Conflict
 from application.finding import NoteFilter, Order, Position, Ranked
+from application.idempotency import IdempotencyRecord
 from domain import Note, User
 from domain.search import relevance, tokens
 from domain.sessions import RefreshToken
@@ -47,6 +48,7 @@ class MemoryDatabase:
             "users": {},
             "refresh_tokens": {},
             "login_failures": {},
+            "idempotency_keys": {},
         }
         self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
 
@@ -122,6 +124,7 @@ class MemoryUnitOfWork:
         self.users = MemoryUserRepository(self._tx)
         self.refresh_tokens = MemoryRefreshTokenRepository(self._tx)
         self.login_failures = MemoryLoginFailures(self._tx)
+        self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
 
     async def __aenter__(self) -> Self:
         return self
@@ -151,6 +154,16 @@ class MemoryNoteRepository:
         if self._tx.get("notes", note.id) is not None:
             raise Conflict(f"a note with id {note.id} exists")
         self._tx.put("notes", note.id, note)
+
+    async def add_many(self, notes: Sequence[Note]) -> None:
+        await _io()
+        for note in notes:
+            await self._tx.lock("notes", note.id)
+        taken = [n.id for n in notes if self._tx.get("notes", n.id) is not None]
+        if taken or len({n.id for n in notes}) != len(notes):
+            raise Conflict(f"notes with these ids exist: {taken}")
+        for note in notes:
+            self._tx.put("notes", note.id, note)
 
     def _owned(self, owner_id: UUID, note_id: UUID) -> Note | None:
         note: Note | None = self._tx.get("notes", note_id)
@@ -329,3 +342,26 @@ class MemoryLoginFailures:
         await _io()
         await self._tx.lock("login_failures", key)
         self._tx.delete("login_failures", key)
+
+
+class MemoryIdempotencyKeys:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        await _io()
+        row = (record.owner_id, record.key)
+        await self._tx.lock("idempotency_keys", row)
+        earlier: IdempotencyRecord | None = self._tx.get("idempotency_keys", row)
+        if earlier is not None:
+            return earlier
+        self._tx.put("idempotency_keys", row, record)
+        return None
+
+    async def forget_expired(self, owner_id: UUID, now: datetime) -> None:
+        await _io()
+        for record in list(self._tx.rows("idempotency_keys")):
+            if record.owner_id == owner_id and record.expires_at <= now:
+                row = (record.owner_id, record.key)
+                await self._tx.lock("idempotency_keys", row)
+                self._tx.delete("idempotency_keys", row)

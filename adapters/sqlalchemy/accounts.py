@@ -7,16 +7,23 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
-from adapters.sqlalchemy.tables import login_failures, refresh_tokens, users
+from adapters.sqlalchemy.tables import idempotency_keys, login_failures, refresh_tokens, users
+from application.idempotency import IdempotencyRecord
 from domain import User, Username
 from domain.sessions import RefreshToken
 
 if TYPE_CHECKING:
     from adapters.sqlalchemy.database import SqlUnitOfWork
 
-__all__ = ["SqlLoginFailures", "SqlRefreshTokenRepository", "SqlUserRepository"]
+__all__ = [
+    "SqlIdempotencyKeys",
+    "SqlLoginFailures",
+    "SqlRefreshTokenRepository",
+    "SqlUserRepository",
+]
 
 
 def _to_user(row: RowMapping) -> User:
@@ -115,4 +122,37 @@ class SqlLoginFailures:
 
     async def clear(self, key: str) -> None:
         statement = login_failures.delete().where(login_failures.c.username_key == key)
+        await self._uow.execute(statement, write=True)
+
+
+class SqlIdempotencyKeys:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        values = {column.name: getattr(record, column.name) for column in idempotency_keys.c}
+        dialect_insert = postgresql.insert if self._uow.dialect == "postgresql" else sqlite.insert
+        # ON CONFLICT DO NOTHING waits for a concurrent claim of the same key to end, then
+        # does nothing if that one committed.
+        statement = (
+            dialect_insert(idempotency_keys)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["owner_id", "key"])
+            .returning(idempotency_keys.c.key)
+        )
+        if (await self._uow.execute(statement, write=True)).first() is not None:
+            return None
+        found = await self._uow.execute(
+            sa.select(idempotency_keys).where(
+                idempotency_keys.c.owner_id == record.owner_id, idempotency_keys.c.key == record.key
+            ),
+            write=True,
+        )
+        row = found.mappings().one()
+        return IdempotencyRecord(**{column.name: row[column.name] for column in idempotency_keys.c})
+
+    async def forget_expired(self, owner_id: UUID, now: datetime) -> None:
+        statement = idempotency_keys.delete().where(
+            idempotency_keys.c.owner_id == owner_id, idempotency_keys.c.expires_at <= now
+        )
         await self._uow.execute(statement, write=True)

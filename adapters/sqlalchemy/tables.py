@@ -16,6 +16,7 @@ from domain.users import MAX_USERNAME_LENGTH
 
 __all__ = [
     "DATABASE_MAINTAINED",
+    "idempotency_keys",
     "include_in_comparison",
     "login_failures",
     "metadata",
@@ -90,6 +91,20 @@ notes = sa.Table(
     sa.Index(None, "owner_id", "updated_date", "id"),
     # A GIN index on PostgreSQL: "carries all these tags" is an index lookup.
     sa.Index(None, "tags", postgresql_using="gin"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column(
+        "owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    # The notes the write produced, as JSON (application.idempotency.result_of).
+    sa.Column("result", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
 
 DATABASE_MAINTAINED: Final = frozenset({"search_vector", "ix_notes_search_vector"})
