@@ -27,10 +27,11 @@ class _FailingNotes:
 class _FailingUnitOfWork:
     def __init__(self, real: UnitOfWork, fail_at_row: int) -> None:
         self._real = real
-        self.notes = _FailingNotes(real.notes, fail_at_row)
+        self._fail_at_row = fail_at_row
 
     async def __aenter__(self) -> Self:
         await self._real.__aenter__()
+        self.notes = _FailingNotes(self._real.notes, self._fail_at_row)
         return self
 
     async def __aexit__(
