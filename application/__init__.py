@@ -11,6 +11,7 @@ from application.errors import (
     StorageUnavailable,
     TooManyAttempts,
     UsernameTaken,
+    VersionRequired,
 )
 from application.finding import (
     ORDERS,
@@ -72,4 +73,5 @@ __all__ = [
     "UnitOfWorkFactory",
     "UserRepository",
     "UsernameTaken",
+    "VersionRequired",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "StorageUnavailable",
     "TooManyAttempts",
     "UsernameTaken",
+    "VersionRequired",
 ]
 
 
@@ -41,6 +42,10 @@ class PreconditionFailed(ApplicationError):
         self.note_id = note_id
         self.expected = expected
         self.actual = actual
+
+
+class VersionRequired(ApplicationError):
+    """Writes must name the version they change (``if_version``) and this one did not."""
 
 
 class Conflict(ApplicationError):

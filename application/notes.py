@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Final
 from uuid import UUID
 
-from application.errors import Conflict, NoteNotFound, PreconditionFailed
+from application.errors import Conflict, NoteNotFound, PreconditionFailed, VersionRequired
 from application.finding import InvalidListing, NoteFilter, NotePage, NoteQuery, Position
 from application.idempotency import (
     IdempotencyKeyReused,
@@ -87,7 +87,11 @@ class Notes:
         ids: IdFactory,
         *,
         idempotency_ttl: timedelta = timedelta(hours=24),
+        require_version: bool = False,
     ) -> None:
+        """With ``require_version``, every change or deletion of an existing note must name
+        the version it was based on (``VersionRequired`` otherwise)."""
+        self._require_version = require_version
         self._uow = uow
         self._clock = clock
         self._ids = ids
@@ -276,11 +280,12 @@ class Notes:
             await uow.commit()
         return new
 
-    @staticmethod
     async def _locked(
-        uow: UnitOfWork, owner_id: UUID, note_id: UUID, if_version: int | None
+        self, uow: UnitOfWork, owner_id: UUID, note_id: UUID, if_version: int | None
     ) -> Note:
         """The owner's note, locked for this unit of work, at the version the caller expects."""
+        if if_version is None and self._require_version:
+            raise VersionRequired("writes to a note must name the version they change")
         note = await uow.notes.get(owner_id, note_id, for_update=True)
         if note is None:
             raise NoteNotFound(note_id)

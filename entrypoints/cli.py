@@ -13,29 +13,38 @@ once, in this process, before any worker starts, hands its URL to the workers in
 ``NOTES_DATABASE_URL``, and stops it when the server exits, so several workers share one
 database server. ``serve`` settles the key that signs access tokens the same way (see
 ``entrypoints.signing_key``) and refuses to start, with a message saying why, without one.
+
+On SIGTERM (or SIGINT) ``serve`` stops accepting connections, lets the requests in flight
+finish for up to ``shutdown_timeout`` seconds, runs each worker's shutdown (which closes its
+connection pool), stops the embedded database if it started it, and exits 0. With several
+workers it gives them a fresh ``PROMETHEUS_MULTIPROC_DIR``, removed on exit, so ``/metrics``
+from any worker reports all of them. The server sends no ``Server`` header, and writes no
+access log of its own: the app logs each request (see ``entrypoints.http.middleware``).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from pydantic import ValidationError
 
+from entrypoints.logs import server_log_config
 from entrypoints.settings import Settings, is_memory_url
 from entrypoints.signing_key import WeakSecret, signing_key
 
 __all__ = ["main"]
 
 APP_FACTORY = "entrypoints.http:create_app"
-_LOGGERS = ("entrypoints", "adapters")
+# Read by prometheus-client when a worker imports it; see entrypoints.http.metrics.
+_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,20 +99,6 @@ def _environment(name: str, value: str) -> Iterator[None]:
             os.environ[name] = previous
 
 
-def _log_config(level: str) -> dict[str, Any]:
-    """Uvicorn's logging, extended to the service's own loggers."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    for name in _LOGGERS:
-        config["loggers"][name] = {
-            "handlers": ["default"],
-            "level": level.upper(),
-            "propagate": False,
-        }
-    return config
-
-
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -121,7 +116,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "reload": args.reload,
         "lifespan": "on",
         "log_level": settings.log_level,
-        "log_config": _log_config(settings.log_level),
+        "log_config": server_log_config(settings.log_level, settings.log_format),
+        "access_log": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
     }
     try:
         key = signing_key(settings)
@@ -134,8 +132,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
             migrate.upgrade(url)
         if not stopping:
-            # The workers get the database and the signing key this process settled on.
-            with _environment("NOTES_DATABASE_URL", url), _environment("NOTES_SECRET_KEY", key):
+            with ExitStack() as serving:
+                # The workers get the database and the signing key this process settled on.
+                serving.enter_context(_environment("NOTES_DATABASE_URL", url))
+                serving.enter_context(_environment("NOTES_SECRET_KEY", key))
+                if args.workers > 1:
+                    metrics_dir = serving.enter_context(
+                        tempfile.TemporaryDirectory(prefix="notes-metrics-")
+                    )
+                    serving.enter_context(_environment(_METRICS_DIR, metrics_dir))
                 uvicorn.run(APP_FACTORY, **options)
     return 0
 

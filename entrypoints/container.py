@@ -66,7 +66,9 @@ class Container(containers.DeclarativeContainer):
     database_url = providers.Resource(persistence.open_database_url, settings)
     engine = providers.Resource(persistence.open_engine, database_url, settings)
     uow_factory = providers.Singleton(persistence.unit_of_work_factory, engine)
-    notes = providers.Singleton(Notes, uow_factory, clock, ids)
+    notes = providers.Singleton(
+        Notes, uow_factory, clock, ids, require_version=settings.provided.require_if_match
+    )
     signing_key = providers.Singleton(signing_key, settings)
     password_hasher = providers.Resource(_password_hasher)
     access_tokens = providers.Singleton(_access_tokens, signing_key, settings)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from adapters.memory import MemoryDatabase
@@ -20,7 +21,13 @@ from entrypoints.settings import Settings, is_memory_url
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["open_database_url", "open_engine", "unit_of_work_factory"]
+__all__ = [
+    "open_database_url",
+    "open_engine",
+    "pool_usage",
+    "readiness_check",
+    "unit_of_work_factory",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +71,13 @@ async def open_engine(url: str, settings: Settings) -> AsyncIterator[AsyncEngine
         pool_timeout=settings.pool_timeout,
         pool_recycle=settings.pool_recycle,
         connect_timeout=settings.connect_timeout,
+        statement_timeout=settings.statement_timeout,
     )
     try:
         yield engine
     finally:
         await engine.dispose()
+        logger.info("database connection pool closed")
 
 
 def unit_of_work_factory(engine: AsyncEngine | None) -> UnitOfWorkFactory:
@@ -79,3 +88,26 @@ def unit_of_work_factory(engine: AsyncEngine | None) -> UnitOfWorkFactory:
     from adapters.sqlalchemy import SqlDatabase
 
     return SqlDatabase(engine).unit_of_work
+
+
+async def _always_ready() -> None:
+    """The in-memory backend lives in the process: it answers while the process does."""
+
+
+def readiness_check(engine: AsyncEngine | None) -> Callable[[], Awaitable[None]]:
+    """What ``/readyz`` asks: a round trip to the database behind ``engine``, or nothing for
+    the in-memory backend."""
+    if engine is None:
+        return _always_ready
+    from adapters.sqlalchemy.monitoring import ping
+
+    return partial(ping, engine)
+
+
+def pool_usage(engine: AsyncEngine | None) -> Callable[[], tuple[int, int]] | None:
+    """How to read the use of ``engine``'s pool (checked out, overflow); ``None`` without one."""
+    if engine is None:
+        return None
+    from adapters.sqlalchemy.monitoring import pool_usage as usage
+
+    return partial(usage, engine)

@@ -7,20 +7,33 @@ Environment variables win over the ``.env`` file, which wins over the defaults.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["MEMORY_URL", "LogLevel", "Settings", "default_data_dir", "is_memory_url"]
+__all__ = [
+    "MEMORY_URL",
+    "LogFormat",
+    "LogLevel",
+    "Settings",
+    "default_data_dir",
+    "is_memory_url",
+]
 
 MEMORY_URL = "memory://"
 """The database URL of the in-memory backend: nothing persists past the process."""
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+LogFormat = Literal["text", "json"]
+
+# An origin as a browser sends it: scheme, host and optional port, nothing after.
+_ORIGIN = re.compile(r"https?://[^\s/?#]+")
 
 # Schemes a client may write, and the one the service uses for each.
 _SCHEMES = {
@@ -84,6 +97,18 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(
         default=2.0, gt=0, description="Seconds to wait for a new database connection."
     )
+    statement_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds one database statement may take (lock waits included) before "
+        "the request gets a 503: a database that hangs rather than stops fails requests "
+        "instead of holding them.",
+    )
+    require_if_match: bool = Field(
+        default=False,
+        description="Make every PUT, PATCH and DELETE of a note conditional: without an "
+        "`If-Match` header they get 428.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Signs access tokens: at least 32 characters, kept secret, the same for "
@@ -103,6 +128,31 @@ class Settings(BaseSettings):
         default=15 * 60, ge=1, description="Seconds a failed login counts against a username."
     )
     log_level: LogLevel = Field(default="info", description="The server's log level.")
+    log_format: LogFormat = Field(
+        default="text",
+        description="`text`: one human-readable line per record; `json`: one JSON object per "
+        "line, for a log collector.",
+    )
+    max_body_size: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="The largest request body accepted, in bytes; a larger one gets 413.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins whose browser pages may call the API (`https://app.example.com`), "
+        "comma-separated or as a JSON list; `*` for any. None by default: no cross-origin "
+        "access.",
+    )
+    shutdown_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds `notes serve` waits on SIGTERM for requests in flight to finish "
+        "before it cuts them off.",
+    )
+    readiness_timeout: float = Field(
+        default=1.0, gt=0, description="Seconds `/readyz` waits for the database to answer."
+    )
     host: str = Field(default="127.0.0.1", description="The address `notes serve` listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="The port `notes serve` uses.")
 
@@ -126,7 +176,32 @@ class Settings(BaseSettings):
             )
         return f"{_SCHEMES[scheme.lower()]}://{rest}"
 
-    @field_validator("log_level", mode="before")
+    @field_validator("cors_origins", mode="before")
     @classmethod
-    def _lower_case_log_level(cls, value: object) -> object:
+    def _split_origins(cls, value: object) -> object:
+        """``a, b`` or ``["a", "b"]`` from the environment; a list as given in code."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [origin.strip() for origin in text.split(",") if origin.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        """Browsers compare origins exactly, so a path or a trailing slash would never match:
+        refuse it at start-up rather than let CORS fail silently."""
+        for origin in origins:
+            if origin != "*" and _ORIGIN.fullmatch(origin) is None:
+                raise PydanticCustomError(
+                    "cors_origin",
+                    "'{origin}' is not an origin: write scheme://host[:port], with no path",
+                    {"origin": origin},
+                )
+        return origins
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

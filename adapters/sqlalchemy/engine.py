@@ -22,6 +22,7 @@ def create_engine(
     pool_timeout: float = 2.0,
     pool_recycle: float = 1800,
     connect_timeout: float = 2.0,
+    statement_timeout: float | None = 15.0,
     pool_pre_ping: bool = True,
     echo: bool = False,
 ) -> AsyncEngine:
@@ -29,11 +30,16 @@ def create_engine(
 
     Every wait is bounded, so an unreachable database fails a request within seconds instead of
     hanging it: ``pool_timeout`` for a free pooled connection, ``connect_timeout`` for a new
-    one. ``pool_pre_ping`` replaces connections the server dropped (a restart, a failover)
-    before they are handed out, and ``pool_recycle`` retires old ones.
+    one, ``statement_timeout`` for one statement on PostgreSQL (lock waits included).
+    ``pool_pre_ping`` replaces connections the server dropped (a restart, a failover) before
+    they are handed out, and ``pool_recycle`` retires old ones.
     """
     parsed = make_url(url)
-    options: dict[str, Any] = {"echo": echo, "pool_pre_ping": pool_pre_ping}
+    options: dict[str, Any] = {
+        "echo": echo,
+        "pool_pre_ping": pool_pre_ping,
+        "hide_parameters": True,
+    }
     if parsed.get_backend_name() == "sqlite":
         # The busy timeout is how long a writer waits for another one's transaction to end.
         options["connect_args"] = {"timeout": max(connect_timeout, 5.0)}
@@ -54,6 +60,8 @@ def create_engine(
         pool_recycle=pool_recycle,
         connect_args={
             "timeout": connect_timeout,
+            # Checked by the driver, so it holds even when the server stops answering.
+            "command_timeout": statement_timeout,
             "server_settings": {"application_name": "notes-service"},
         },
     )

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from application import Accounts, NotAuthenticated, Notes
+from entrypoints.http.context import request_context
 
 __all__ = ["AccountsDep", "CallerDep", "NotesDep", "get_accounts", "get_caller", "get_notes"]
 
@@ -35,14 +36,19 @@ async def get_accounts(request: Request) -> Accounts:
 
 
 async def get_caller(
+    request: Request,
     accounts: Annotated[Accounts, Depends(get_accounts)],
     token: Annotated[str | None, Depends(_bearer)],
 ) -> UUID:
     """The id of the user the request's bearer token speaks for; ``NotAuthenticated``
-    (401) without a valid one."""
+    (401) without a valid one. The id goes on the request's log line."""
     if token is None:
         raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
-    return accounts.authenticate(token)
+    caller = accounts.authenticate(token)
+    context = request_context(request.scope)
+    if context is not None:
+        context.user_id = caller
+    return caller
 
 
 NotesDep = Annotated[Notes, Depends(get_notes)]

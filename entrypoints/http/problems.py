@@ -8,14 +8,15 @@ handler for every entry, so routes never catch exceptions themselves.
 What reaches a client is chosen, never passed through: the domain's rule messages and the
 not-found and precondition messages are written for clients; anything an adapter or a
 driver might say (a host name, SQL, a driver's message) is replaced by the entry's fixed
-``detail``. An unexpected exception answers a bare 500; Starlette then re-raises it to the
-server, which logs it with its traceback (uvicorn: "Exception in ASGI application").
+``detail``. An unexpected exception answers a bare 500; Starlette then re-raises it, and the
+request middleware logs it once, with its traceback and the request id. A database failure
+that is answered (503, 409) is noted on the request's context instead, for its log line and
+the database-error metric.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -35,16 +36,26 @@ from application import (
     StorageUnavailable,
     TooManyAttempts,
     UsernameTaken,
+    VersionRequired,
 )
 from application.finding import InvalidListing
+from application.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
+from application.notes import InvalidImport, InvalidImportedNote
 from domain import InvalidNote, RuleViolation
 from domain.search import InvalidQuery
+from entrypoints.http.context import request_context
 from entrypoints.http.cursors import BadCursor
 from entrypoints.http.schemas import Problem
 
-__all__ = ["MALFORMED_BODY", "PROBLEMS", "ProblemKind", "install", "problem_response"]
-
-logger = logging.getLogger(__name__)
+__all__ = [
+    "CUT_OFF",
+    "MALFORMED_BODY",
+    "PROBLEMS",
+    "ProblemKind",
+    "install",
+    "kind_response",
+    "problem_response",
+]
 
 RETRY_AFTER_SECONDS: Final = 1
 _MAX_NAME = 100
@@ -87,6 +98,12 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
         409, "Username taken", _URN + "username-taken", detail="This username is taken."
     ),
     BadCursor: ProblemKind(400, "Invalid cursor", _URN + "invalid-cursor"),
+    IdempotencyKeyReused: ProblemKind(
+        409,
+        "Idempotency-Key reused",
+        _URN + "idempotency-key-reused",
+        detail="This Idempotency-Key was first used with a different request; nothing changed.",
+    ),
     TooManyAttempts: ProblemKind(
         429,
         "Too many failed logins",
@@ -96,6 +113,12 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     RequestValidationError: ProblemKind(422, "Invalid request", _URN + "invalid-request"),
     NoteNotFound: ProblemKind(404, "Note not found", _URN + "note-not-found"),
     PreconditionFailed: ProblemKind(412, "Precondition failed", _URN + "precondition-failed"),
+    VersionRequired: ProblemKind(
+        428,
+        "Precondition required",
+        _URN + "precondition-required",
+        detail='This server requires If-Match with the note\'s ETag (as "3") on every write.',
+    ),
     Conflict: ProblemKind(
         409,
         "Conflict",
@@ -119,6 +142,16 @@ MALFORMED_BODY: Final = ProblemKind(400, "Malformed request body", _URN + "malfo
 """A ``RequestValidationError`` about the body as a whole not being JSON: absent, malformed,
 or sent with a content type other than ``application/json``. The body could not be read,
 so no field can be blamed."""
+
+CUT_OFF: Final = ProblemKind(
+    503,
+    "Shutting down",
+    _URN + "shutting-down",
+    detail="The server stopped before this request finished, so it may or may not have taken "
+    "effect: check before retrying, or retry a create with the same Idempotency-Key.",
+    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+)
+"""A request still running when the server's graceful shutdown ran out of time."""
 
 
 def _kind_of(exc: Exception) -> ProblemKind:
@@ -174,9 +207,18 @@ def _summary(errors: list[dict[str, Any]]) -> str:
     return text if len(errors) == 1 else f"{text} (and {len(errors) - 1} more)"
 
 
-def _where(exc: RuleViolation) -> str:
-    """Where the offending value was sent: the query string for a listing's parameters."""
-    return "query" if isinstance(exc, (InvalidListing, InvalidQuery)) else "body"
+def _location(exc: RuleViolation) -> list[str | int]:
+    """Where the offending value was sent: a listing's query parameter, a header, a note of
+    an import (by its index), or the body."""
+    if isinstance(exc, (InvalidListing, InvalidQuery)):
+        return ["query", exc.field]
+    if isinstance(exc, InvalidIdempotencyKey):
+        return ["header", exc.field]
+    if isinstance(exc, InvalidImportedNote):
+        return ["body", exc.note_index, exc.field]
+    if isinstance(exc, InvalidImport):
+        return ["body"]
+    return ["body", exc.field]
 
 
 def _describe(exc: Exception, kind: ProblemKind) -> tuple[ProblemKind, dict[str, Any]]:
@@ -191,7 +233,7 @@ def _describe(exc: Exception, kind: ProblemKind) -> tuple[ProblemKind, dict[str,
             {**kind.headers, "Retry-After": str(exc.retry_after)},
         )
     if isinstance(exc, RuleViolation):
-        loc: list[str | int] = [_where(exc), exc.field]
+        loc: list[str | int] = _location(exc)
         if exc.index is not None:
             loc.append(exc.index)
         errors = [{"loc": loc, "msg": exc.message}]
@@ -217,12 +259,17 @@ def _describe(exc: Exception, kind: ProblemKind) -> tuple[ProblemKind, dict[str,
 def problem_response(exc: Exception) -> Response:
     """The problem+json response that answers ``exc``."""
     kind, problem = _describe(exc, _kind_of(exc))
+    return kind_response(kind, problem)
+
+
+def kind_response(kind: ProblemKind, problem: Mapping[str, Any] | None = None) -> Response:
+    """The problem+json response of ``kind``, with ``problem``'s members added."""
     body = {
         "type": kind.type,
         "title": kind.title,
         "status": kind.status,
         "detail": kind.detail,
-        **problem,
+        **(problem or {}),
     }
     return Response(
         json.dumps(body, ensure_ascii=False).encode(),
@@ -248,14 +295,10 @@ async def _handle(request: Request, exc: Exception) -> Response:
         response = problem_response(exc)
         response.headers["Allow"] = _allowed_methods(request)
         return response
-    if isinstance(exc, StorageUnavailable):
-        logger.warning(
-            "%s %s: storage unavailable: %s (%r)",
-            request.method,
-            request.url.path,
-            exc,
-            exc.__cause__,
-        )
+    if isinstance(exc, StorageUnavailable | Conflict):
+        context = request_context(request.scope)
+        if context is not None:
+            context.failure = exc
     return problem_response(exc)
 
 

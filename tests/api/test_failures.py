@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -90,11 +91,20 @@ async def test_an_unexpected_error_is_a_bare_500_problem(
         assert leak not in response.text
 
 
-async def test_an_unexpected_error_still_reaches_the_server_to_be_logged() -> None:
+async def test_an_unexpected_error_is_logged_once_with_its_traceback_and_request_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     app = app_over(failing_with(RuntimeError(SECRET)))
-    async with serving(app, as_user=USER) as client:
-        with pytest.raises(RuntimeError, match="hunter2"):
-            await client.get("/notes/")
+    with caplog.at_level(logging.INFO):
+        async with serving(app, as_user=USER) as client:
+            response = await client.get("/notes/", headers={"X-Request-ID": "failing-1"})
+    assert_problem(response, 500)
+    assert response.headers["x-request-id"] == "failing-1"
+    [logged] = [record for record in caplog.records if record.exc_info]
+    assert logged.levelno == logging.ERROR
+    assert logged.exc_info is not None
+    assert logged.exc_info[0] is RuntimeError
+    assert getattr(logged, "request_id", None) == "failing-1"
 
 
 async def test_an_unknown_path_is_a_404_problem() -> None:

@@ -1,0 +1,111 @@
+"""Schemathesis against the app's own OpenAPI document: no 5xx, no undocumented answer.
+
+Every operation of ``/openapi.json`` is fuzzed in process (schemathesis drives the app over
+ASGI on the in-memory backend), as a signed-in user, with data that fits the document
+(positive) and data that breaks it (negative). Each answer must be documented: its status,
+its content type, its headers and its body's schema. Operations on one note are fuzzed both
+at generated ids (mostly unknown: 404) and at a note created for each example, so the
+answers of a real note are checked too.
+
+Bounded in time: ``EXAMPLES`` cases per operation, mode and kind of id, a few seconds each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode, checks
+from schemathesis.core.failures import FailureGroup
+from schemathesis.python import asgi
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from tests.api.client import PASSWORD, app_over
+
+EXAMPLES = 40
+
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[asgi.ASGIClient]:
+    """Schemathesis's own client of the app, whose lifespan it keeps running until the end."""
+    app = app_over()
+    try:
+        with asgi.get_client(app) as started:
+            yield started
+    finally:
+        asgi.shutdown_lifespans()
+
+
+@pytest.fixture(scope="module")
+def api_schema(client: asgi.ASGIClient) -> OpenApiSchema:
+    return schemathesis.openapi.from_asgi("/openapi.json", client.app)
+
+
+@pytest.fixture(scope="module")
+def bearer(client: asgi.ASGIClient) -> dict[str, str]:
+    account = {"username": "fuzzer", "password": PASSWORD}
+    assert client.post("/users/", json=account).status_code == 201
+    session = client.post("/auth/token", data=account)
+    assert session.status_code == 200
+    return {"Authorization": f"Bearer {session.json()['access_token']}"}
+
+
+def _fuzz(
+    operation: schemathesis.APIOperation,
+    mode: GenerationMode,
+    bearer: dict[str, str],
+    note_id: Callable[[], str] | None,
+) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def fuzz(case: schemathesis.Case) -> None:
+        if note_id is not None:
+            case.path_parameters = {**(case.path_parameters or {}), "note_id": note_id()}
+        case.call_and_validate(headers=bearer, checks=CHECKS)
+
+    try:
+        fuzz()
+    except Unsatisfiable:
+        # Nothing to break in an operation without parameters or body (negative mode).
+        assert mode is GenerationMode.NEGATIVE
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_every_answer_is_documented_and_none_is_a_server_error(
+    api_schema: OpenApiSchema,
+    client: asgi.ASGIClient,
+    bearer: dict[str, str],
+    mode: GenerationMode,
+) -> None:
+    def new_note() -> str:
+        created = client.post("/notes/", json={"title": "Fuzzed"}, headers=bearer)
+        assert created.status_code == 201, created.text
+        note_id: str = created.json()["id"]
+        return note_id
+
+    failures: list[str] = []
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) >= 14
+    for operation in operations:
+        ids = [None, new_note] if "{note_id}" in operation.path else [None]
+        for note_id in ids:
+            try:
+                _fuzz(operation, mode, bearer, note_id)
+            except (Exception, FailureGroup) as failure:  # noqa: BLE001 - report every operation
+                failures.append(f"{operation.label} ({mode.value}): {failure}")
+    assert not failures, "\n\n".join(failures)
