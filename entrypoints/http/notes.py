@@ -9,12 +9,15 @@ out.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import Header, Path, Query, Request, Response
+from fastapi import Body, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from application import NoteQuery, Order
+from application.notes import MAX_IMPORT
 from domain import Note
 from domain.search import MAX_QUERY_LENGTH
 from entrypoints.http.cursors import CursorCodec, listing_digest
@@ -38,11 +41,13 @@ MAX_SKIP: Final = 2**63 - 1
 """The largest offset the databases take (a signed 64-bit integer)."""
 
 _JSON = "application/json"
+_NDJSON = "application/x-ndjson"
 _NO_TAGS: Final[list[str]] = []
 
 _ERRORS: Final[dict[int, str]] = {
     400: "The body is not JSON.",
     404: "No note has this id.",
+    409: "The `Idempotency-Key` was first used with a different request.",
     412: "`If-Match` names a version that is not the note's current one; nothing changed.",
     422: "The request breaks a rule; `errors` says which field and why.",
     503: "The database cannot be reached (`Retry-After`); nothing changed.",
@@ -71,6 +76,15 @@ _route = _routes.route
 
 
 NoteId = Annotated[UUID, Path(description="The note's id, a UUID.")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        description="A key of the client's choosing (1 to 255 characters): a retry with the "
+        "same key and body within 24 hours gets the first answer again and creates nothing; "
+        "the same key with another body is a 409.",
+        examples=["4f1c2d3e-retry-safe"],
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -98,6 +112,7 @@ def _note_response(note: Note, status_code: int = 200, **headers: str) -> Respon
     summary="Create a note",
     responses=_responses(
         400,
+        409,
         422,
         503,
         ok={
@@ -115,12 +130,70 @@ def _note_response(note: Note, status_code: int = 200, **headers: str) -> Respon
     ),
 )
 async def create_note(
-    body: NoteCreate, notes: NotesDep, caller: CallerDep, request: Request
+    body: NoteCreate,
+    notes: NotesDep,
+    caller: CallerDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Create a note from a title, a description and tags."""
-    note = await notes.create_note(caller, body.to_draft())
+    note = await notes.create_note(caller, body.to_draft(), idempotency_key=idempotency_key)
     location = f"{request.scope.get('root_path', '')}/notes/{note.id}"
     return _note_response(note, 201, Location=location)
+
+
+@_route(
+    "POST",
+    "/notes/import",
+    status_code=201,
+    response_model=list[NotePublic],
+    summary="Import notes, all or none",
+    responses=_responses(
+        400, 409, 422, 503, ok={201: {"description": "The created notes, in the order sent."}}
+    ),
+)
+async def import_notes(
+    body: Annotated[list[NoteCreate], Body(min_length=1, max_length=MAX_IMPORT)],
+    notes: NotesDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Create up to 1,000 notes in one transaction: if one breaks a rule (the answer names
+    its index and field) or the database fails, none is created."""
+    created = await notes.import_notes(
+        caller, [note.to_draft() for note in body], idempotency_key=idempotency_key
+    )
+    return Response(notes_json(created), status_code=201, media_type=_JSON)
+
+
+@_route(
+    "GET",
+    "/notes/export",
+    summary="Export every note",
+    response_class=StreamingResponse,
+    responses={
+        **_responses(503),
+        200: {
+            "description": "Every note, oldest first, one JSON object a line (NDJSON).",
+            "content": {_NDJSON: {"schema": {"type": "string"}}},
+        },
+    },
+)
+async def export_notes(notes: NotesDep, caller: CallerDep) -> StreamingResponse:
+    """Every note of the caller as NDJSON, streamed: the notes are read a page at a time as
+    the client reads, so the server's memory does not grow with their number."""
+    pages = notes.export_notes(caller)
+    # Read the first page before answering, so that an unreachable database is a 503 rather
+    # than a 200 whose body breaks off.
+    first: list[Note] = await anext(pages, [])
+
+    async def lines() -> AsyncIterator[bytes]:
+        page = first
+        while page:
+            yield b"".join(note_json(note) + b"\n" for note in page)
+            page = await anext(pages, [])
+
+    return StreamingResponse(lines(), media_type=_NDJSON)
 
 
 @_route(

@@ -118,3 +118,24 @@ async def test_an_unopenable_sqlite_file_is_storage_unavailable(tmp_path: Path) 
                 await uow.notes.list(ALICE, limit=1)
     finally:
         await engine.dispose()
+
+
+async def test_a_statement_that_waits_too_long_is_storage_unavailable(
+    postgres_database: SqlDatabase, postgres_url: str
+) -> None:
+    """A database that stops answering (here: a row another transaction holds) fails the
+    request after the statement timeout instead of holding it."""
+    note = make_note()
+    async with postgres_database.unit_of_work() as uow:
+        await uow.notes.add(note)
+        await uow.commit()
+    impatient = create_engine(postgres_url, statement_timeout=0.3)
+    try:
+        async with postgres_database.unit_of_work() as holder:
+            assert await holder.notes.get(ALICE, note.id, for_update=True) is not None
+            async with asyncio.timeout(30):
+                with pytest.raises(StorageUnavailable):
+                    async with SqlDatabase(impatient).unit_of_work() as uow:
+                        await uow.notes.get(ALICE, note.id, for_update=True)
+    finally:
+        await impatient.dispose()

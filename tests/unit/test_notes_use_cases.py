@@ -18,6 +18,7 @@ from application import (
     Notes,
     PreconditionFailed,
     StorageUnavailable,
+    VersionRequired,
 )
 from domain import InvalidDescription, InvalidTags, InvalidTitle
 from tests.support import ALICE, BOB, SteppingClock
@@ -204,3 +205,20 @@ async def test_every_use_case_sees_only_the_callers_notes(notes: Notes) -> None:
             await attempt
     kept = await notes.get_note(ALICE, alices.id)
     assert (kept.title.value, kept.version) == ("alice's", 1)
+
+
+async def test_when_versions_are_required_every_write_must_name_one(
+    database: MemoryDatabase,
+) -> None:
+    strict = Notes(database.unit_of_work, SteppingClock(), Uuid7Factory(), require_version=True)
+    note = await strict.create_note(ALICE, NoteDraft("a"))
+    for attempt in (
+        strict.replace_note(ALICE, note.id, NoteDraft("b")),
+        strict.patch_note(ALICE, note.id, NoteChanges(title="b")),
+        strict.delete_note(ALICE, note.id),
+    ):
+        with pytest.raises(VersionRequired):
+            await attempt
+    assert (await strict.get_note(ALICE, note.id)).version == 1
+    patched = await strict.patch_note(ALICE, note.id, NoteChanges(title="b"), if_version=1)
+    assert patched.version == 2
