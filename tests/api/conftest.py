@@ -8,6 +8,7 @@ lifespan around its requests.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -61,3 +62,12 @@ def embedded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     data_dir = tmp_path_factory.mktemp("notes-data")
     yield data_dir
     EmbeddedPostgres(data_dir / "postgres").destroy()
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No ``NOTES_*`` variable of the machine running the tests, and no ``.env`` in sight."""
+    for name in list(os.environ):
+        if name.startswith("NOTES_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,7 @@ from pydantic import ValidationError
 
 from entrypoints.settings import Settings
 
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No ``NOTES_*`` variable of the machine running the tests, and no ``.env`` in sight."""
-    for name in list(os.environ):
-        if name.startswith("NOTES_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def test_with_nothing_configured_the_service_uses_the_embedded_database_on_localhost_8000(
