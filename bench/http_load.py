@@ -1,0 +1,413 @@
+"""HTTP load: the service against a bare Starlette + asyncpg reference, driven by ``wrk``.
+
+    .venv/bin/python -m bench.http_load [--duration 10] [--rounds 2] [--notes 10000]
+                                        [--profile] [--results bench/results.md]
+
+Prepares a PostgreSQL database (an embedded one in a temporary directory, or a scratch
+database on ``BENCH_DATABASE_URL``), migrates and seeds it (one user with ``--notes`` notes,
+one of them, and only it, holding a selective word), then starts ``notes serve`` (one
+uvicorn worker, uvloop and httptools, no access log) and the reference app
+(``bench.reference_app``, same uvicorn settings) as real processes, and drives each with
+``wrk`` at 32 connections, A/B/A/B, so drift in the machine cancels out. Per workload it
+prints requests per second, p50 and p99 for both apps (medians over the rounds) and the
+ratio service / reference. It also measures the service worker's peak RSS under the GET
+load, the cold start of ``notes serve`` on the embedded database to the first 200 from
+``/readyz``, and the wall time of ``tests/unit``, and writes everything to ``--results``.
+
+With ``--profile``, one more GET run is recorded with py-spy into ``bench/profile-get.svg``
+(flame graph) and ``bench/profile-get.txt`` (the heaviest frames).
+
+``wrk`` comes from the Debian package; when it is missing and this runs as root, it is
+installed with apt-get.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from adapters.sqlalchemy import create_engine
+from adapters.sqlalchemy.database import note_row
+from adapters.sqlalchemy.tables import notes
+from adapters.system import Uuid7Factory
+from bench.listing import _database
+from domain import Description, Note, Tags, Title
+from tests.databases import migrated
+from tests.e2e.server import NOTES, ServerProcess, free_port
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+WRK_DIR = HERE / "wrk"
+CONNECTIONS = 32
+THREADS = 2
+SELECTIVE = "zanzibar"
+VOCABULARY = [f"w{n}" for n in range(5_000)]
+UVICORN = str(Path(sys.executable).with_name("uvicorn"))
+
+
+@dataclass
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    path: str
+    script: str
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        sys.exit("wrk is missing: apt-get install -y wrk (as root)")
+    print("installing wrk (apt-get install -y wrk)…", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "wrk"], check=False, capture_output=True)
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+    return shutil.which("wrk") or sys.exit("wrk could not be installed")
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def wrk(binary: str, url: str, script: str, token: str, duration: int) -> Run:
+    command = [binary, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency"]
+    command += ["-s", str(WRK_DIR / script), url]
+    done = subprocess.run(
+        command, env={**os.environ, "BENCH_TOKEN": token}, capture_output=True, text=True
+    )
+    out = done.stdout
+    if done.returncode != 0 or "Requests/sec" not in out:
+        raise RuntimeError(f"wrk failed:\n{out}\n{done.stderr}")
+    errors = 0
+    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: .*?timeout (\d+)"):
+        found = re.search(pattern, out)
+        if found:
+            errors += int(found.group(1))
+    return Run(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        p99_ms=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        errors=errors,
+    )
+
+
+async def seed(url: str, owner_id: object, count: int) -> object:
+    """``count`` notes of ``owner_id``'s, eight random words each; note 4321 alone also
+    holds ``SELECTIVE``. Returns the id of a note to GET."""
+    rng = random.Random(1)
+    ids = Uuid7Factory()
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    columns = [c.name for c in notes.c if c.name != "search_vector"]
+    records, target = [], None
+    for i in range(count):
+        words = rng.sample(VOCABULARY, 8) + ([SELECTIVE] if i == 4321 else [])
+        note = Note.create(
+            id=ids.new_id(),
+            owner_id=owner_id,  # type: ignore[arg-type]
+            title=Title(f"note {i}"),
+            description=Description(" ".join(words)),
+            tags=Tags((f"t{i % 100}",)),
+            now=start + timedelta(seconds=i),
+        )
+        if i == count // 2:
+            target = note.id
+        row = note_row(note)
+        records.append(tuple(row[c] for c in columns))
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        await raw.copy_records_to_table("notes", records=records, columns=columns)  # type: ignore[union-attr]
+        await connection.execute(sa.text("ANALYZE notes"))
+        await connection.commit()
+    await engine.dispose()
+    return target
+
+
+class Reference:
+    """``bench.reference_app`` under uvicorn, like ``notes serve`` runs the service."""
+
+    def __init__(self, url: str, secret: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "REFERENCE_DATABASE_URL": url, "REFERENCE_SECRET": secret}
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [UVICORN, "bench.reference_app:create_app", "--factory", "--port", str(self.port),
+             "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+             "--no-server-header", "--log-level", "warning"],
+            env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.base_url}/notes/", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("the reference app did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self._log.close()
+
+
+def vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cold_start() -> float:
+    """Seconds from launching ``notes serve`` on a new embedded database (initdb included)
+    to the first 200 from ``/readyz``."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NOTES_")}
+        env.update(NOTES_DATA_DIR=data_dir, NOTES_LOG_LEVEL="warning")
+        port = free_port()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [NOTES, "serve", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            while time.perf_counter() - started < 120:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        return time.perf_counter() - started
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            raise RuntimeError("notes serve was not ready within 120 s")
+        finally:
+            process.terminate()
+            process.wait(60)
+
+
+def unit_tests_wall() -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit"],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def login(base_url: str, username: str, password: str) -> str:
+    answer = httpx.post(f"{base_url}/auth/token", data={"username": username, "password": password})
+    answer.raise_for_status()
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def profile(
+    binary: str, service: ServerProcess, workload: Workload, token: str, duration: int
+) -> None:
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        print("py-spy is not installed (pip install -e '.[dev]'): no profile")
+        return
+    common = [py_spy, "record", "--pid", str(service.pid), "--duration", str(duration),
+              "--rate", "250", "--nonblocking"]  # fmt: skip
+    for fmt, out in (("flamegraph", "profile-get.svg"), ("raw", "profile-get.txt")):
+        recorder = subprocess.Popen(
+            [*common, "--format", fmt, "-o", str(HERE / out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(0.5)
+        wrk(binary, service.base_url + workload.path, workload.script, token, duration)
+        recorder.wait(60)
+    print(f"profile: {HERE / 'profile-get.svg'}, {HERE / 'profile-get.txt'} (collapsed stacks)")
+
+
+def commit() -> str:
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return f"{head} (with uncommitted changes)" if dirty else head
+
+
+async def _main(options: argparse.Namespace) -> None:
+    binary = ensure_wrk()
+    async with _database() as url:
+        await migrated(url)
+        secret = secrets.token_urlsafe(48)
+        env = {"NOTES_DATABASE_URL": url, "NOTES_SECRET_KEY": secret}
+        service = ServerProcess(env).start()
+        reference = None
+        try:
+            password = "correct horse battery staple"  # noqa: S105 - a throwaway user
+            # Blocking calls are fine here: nothing else runs on this event loop.
+            created = httpx.post(  # noqa: ASYNC210
+                f"{service.base_url}/users/", json={"username": "bench", "password": password}
+            )
+            created.raise_for_status()
+            owner = created.json()["id"]
+            from uuid import UUID
+
+            target = await seed(url, UUID(owner), options.notes)
+            print(f"seeded {options.notes:,} notes", flush=True)
+            reference = Reference(url, secret)
+            workloads = [
+                Workload("GET /notes/{id}", f"/notes/{target}", "auth.lua"),
+                Workload("GET /notes/?limit=50", "/notes/?limit=50", "auth.lua"),
+                Workload(f"GET /notes/?q={SELECTIVE}", f"/notes/?q={SELECTIVE}", "auth.lua"),
+                # Last: the notes it adds would change what the reads before it find.
+                Workload("POST /notes/", "/notes/", "post.lua"),
+            ]
+            if options.only:
+                workloads = [w for w in workloads if options.only in w.name]
+            apps = {"service": service.base_url, "reference": reference.base_url}
+            token = login(service.base_url, "bench", password)
+            for workload in workloads:
+                for base in apps.values():
+                    check = httpx.get(  # noqa: ASYNC210
+                        base + workload.path, headers={"Authorization": f"Bearer {token}"}
+                    ) if workload.script == "auth.lua" else None  # fmt: skip
+                    if check is not None and check.status_code != 200:
+                        raise RuntimeError(f"{base}{workload.path}: {check.status_code}")
+            results: dict[str, dict[str, list[Run]]] = {}
+            peak_rss = float("nan")
+            for workload in workloads:
+                token = login(service.base_url, "bench", password)
+                runs: dict[str, list[Run]] = {name: [] for name in apps}
+                # A short warm-up of each, then A/B/A/B.
+                for base in apps.values():
+                    wrk(binary, base + workload.path, workload.script, token, 2)
+                for _ in range(options.rounds):
+                    for name, base in apps.items():
+                        run = wrk(binary, base + workload.path, workload.script, token,
+                                  options.duration)  # fmt: skip
+                        runs[name].append(run)
+                        failed = f"  ERRORS {run.errors}" if run.errors else ""
+                        print(f"  {workload.name:28} {name:9} {run.rps:9.0f} req/s "
+                              f"p50 {run.p50_ms:6.2f} ms p99 {run.p99_ms:6.2f} ms{failed}",
+                              flush=True)  # fmt: skip
+                results[workload.name] = runs
+                if workload is workloads[0]:
+                    peak_rss = vm_hwm_mb(service.pid)
+            if options.profile:
+                token = login(service.base_url, "bench", password)
+                profile(binary, service, workloads[0], token, options.duration)
+        finally:
+            if reference is not None:
+                reference.stop()
+            service.stop()
+    cold = unit = float("nan")
+    if not options.quick:
+        print("cold start…", flush=True)
+        cold = cold_start()
+        print("tests/unit…", flush=True)
+        unit = unit_tests_wall()
+    table = render(results, options, peak_rss, cold, unit)
+    print()
+    print(table)
+    Path(options.results).write_text(table)  # noqa: ASYNC240
+    print(f"written to {options.results}")
+
+
+TARGETS = {"GET /notes/{id}": 0.60}
+
+
+def render(
+    results: dict[str, dict[str, list[Run]]],
+    options: argparse.Namespace,
+    peak_rss: float,
+    cold: float,
+    unit: float,
+) -> str:
+    def med(runs: list[Run], field: str) -> float:
+        return statistics.median(getattr(r, field) for r in runs)
+
+    lines = [
+        "# HTTP load: the service against the bare reference",
+        "",
+        f"Command: `.venv/bin/python -m bench.http_load --duration {options.duration} "
+        f"--rounds {options.rounds} --notes {options.notes}`  ",
+        f"Commit: {commit()}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  ",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}, "
+        f"Python {platform.python_version()}  ",
+        f"wrk: {THREADS} threads, {CONNECTIONS} connections, {options.duration} s a run, "
+        f"{options.rounds} rounds A/B/A/B; one uvicorn worker each (uvloop, httptools, no "
+        "access log); medians over the rounds.",
+        "",
+        "| workload | service req/s | p50 | p99 | reference req/s | p50 | p99 | ratio | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, runs in results.items():
+        s, r = runs["service"], runs["reference"]
+        ratio = med(s, "rps") / med(r, "rps")
+        target = TARGETS.get(name, 0.50)
+        verdict = f"≥ {target:.2f} {'met' if ratio >= target else 'NOT met'}"
+        errors = sum(run.errors for run in s + r)
+        lines.append(
+            f"| `{name}` | {med(s, 'rps'):,.0f} | {med(s, 'p50_ms'):.2f} ms | "
+            f"{med(s, 'p99_ms'):.2f} ms | {med(r, 'rps'):,.0f} | {med(r, 'p50_ms'):.2f} ms | "
+            f"{med(r, 'p99_ms'):.2f} ms | **{ratio:.2f}** | {verdict}"
+            + (f" ({errors} errors)" if errors else "")
+            + " |"
+        )
+    lines += [
+        "",
+        f"- Service worker's peak RSS (VmHWM) after the GET load: {peak_rss:.1f} MB "
+        "(target ≤ 150 MB)",
+        f"- Cold start of `notes serve` on a new embedded database (initdb, migrations) to "
+        f"the first 200 from `/readyz`: {cold:.2f} s",
+        f"- Wall time of `pytest -q tests/unit`: {unit:.2f} s",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=2, help="A/B rounds per workload")
+    parser.add_argument("--notes", type=int, default=10_000, help="notes to seed")
+    parser.add_argument("--profile", action="store_true", help="record a py-spy profile")
+    parser.add_argument("--results", default=str(HERE / "results.md"))
+    parser.add_argument(
+        "--only", help="run only the workloads whose name contains this (e.g. 'POST')"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the cold start and tests/unit timings"
+    )
+    asyncio.run(_main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
