@@ -23,7 +23,7 @@ def create_engine(
     pool_recycle: float = 1800,
     connect_timeout: float = 2.0,
     statement_timeout: float | None = 15.0,
-    pool_pre_ping: bool = True,
+    pool_pre_ping: bool = False,
     echo: bool = False,
 ) -> AsyncEngine:
     """An async engine for ``postgresql+asyncpg://…`` or ``sqlite+aiosqlite://…``.
@@ -31,8 +31,11 @@ def create_engine(
     Every wait is bounded, so an unreachable database fails a request within seconds instead of
     hanging it: ``pool_timeout`` for a free pooled connection, ``connect_timeout`` for a new
     one, ``statement_timeout`` for one statement on PostgreSQL (lock waits included).
-    ``pool_pre_ping`` replaces connections the server dropped (a restart, a failover) before
-    they are handed out, and ``pool_recycle`` retires old ones.
+    Connections the server dropped (a restart, a failover) are replaced by the unit of work,
+    which runs its first statement again on a new connection when the pooled one turns out
+    dead (see ``SqlUnitOfWork``); ``pool_pre_ping`` would find them before they are handed
+    out, at the price of three round trips (``BEGIN``, a ping, ``ROLLBACK``) on every
+    checkout, so it is off unless asked for. ``pool_recycle`` retires old connections.
     """
     parsed = make_url(url)
     options: dict[str, Any] = {

@@ -9,12 +9,12 @@ import sqlalchemy.exc as sa_exc
 
 from application.errors import Conflict, StorageUnavailable
 
-__all__ = ["translated"]
+__all__ = ["UNAVAILABLE_CLASSES", "translated"]
 
 # SQLSTATE classes: 08 connection exception, 53 insufficient resources (too many
 # connections, disk full), 57 operator intervention (shutdown, cannot connect now),
 # 58 system error (I/O). 40 is a transaction rollback: serialization failure or deadlock.
-_UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})
+UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})
 _RETRYABLE_CLASS = "40"
 
 
@@ -42,7 +42,7 @@ def translated() -> Iterator[None]:
         if (
             error.connection_invalidated
             or isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError))
-            or sqlstate[:2] in _UNAVAILABLE_CLASSES
+            or sqlstate[:2] in UNAVAILABLE_CLASSES
         ):
             raise StorageUnavailable("the database is unavailable") from error
         raise

@@ -35,15 +35,15 @@ async def get_accounts(request: Request) -> Accounts:
     return accounts
 
 
-async def get_caller(
-    request: Request,
-    accounts: Annotated[Accounts, Depends(get_accounts)],
-    token: Annotated[str | None, Depends(_bearer)],
-) -> UUID:
+async def get_caller(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> UUID:
     """The id of the user the request's bearer token speaks for; ``NotAuthenticated``
-    (401) without a valid one. The id goes on the request's log line."""
+    (401) without a valid one. The id goes on the request's log line.
+
+    ``Accounts`` is read from ``app.state`` here, not through ``get_accounts``: FastAPI
+    resolves every sub-dependency anew on every request of every ``/notes`` route."""
     if token is None:
         raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
+    accounts: Accounts = request.app.state.accounts
     caller = accounts.authenticate(token)
     context = request_context(request.scope)
     if context is not None:

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any, ClassVar, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, to_json
 
 from application import NoteChanges, NoteDraft
 from domain import MAX_DESCRIPTION_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TITLE_LENGTH, Note
@@ -155,17 +155,31 @@ class NotePublic(BaseModel):
         )
 
 
-_NOTE_LIST: TypeAdapter[list[NotePublic]] = TypeAdapter(list[NotePublic])
+def _public(note: Note) -> dict[str, Any]:
+    """The fields of ``NotePublic``, in its order, as plain values."""
+    return {
+        "id": note.id,
+        "title": note.title.value,
+        "description": note.description.value,
+        "tags": list(note.tags.values),
+        "created_date": note.created_date,
+        "updated_date": note.updated_date,
+        "version": note.version,
+    }
 
 
 def note_json(note: Note) -> bytes:
-    """The note as the JSON body of a response."""
-    return NotePublic.from_note(note).model_dump_json().encode()
+    """The note as the JSON body of a response: ``NotePublic``'s shape, byte for byte.
+
+    A plain dictionary through pydantic-core's serializer rather than a ``NotePublic``:
+    building a model for each note cost more than writing its JSON (a third of the
+    serialisation of a page of 50)."""
+    return to_json(_public(note))
 
 
 def notes_json(notes: list[Note]) -> bytes:
     """The notes as a JSON array, in the order given."""
-    return _NOTE_LIST.dump_json([NotePublic.from_note(note) for note in notes])
+    return to_json([_public(note) for note in notes])
 
 
 class ProblemError(BaseModel):

@@ -67,13 +67,8 @@ async def test_a_commit_on_a_killed_connection_fails_and_writes_nothing(
         assert await uow.notes.list(ALICE, limit=10) == []
 
 
-async def test_the_pool_replaces_killed_connections(
-    postgres_engine: AsyncEngine, postgres_url: str
-) -> None:
-    database = SqlDatabase(postgres_engine)
-    async with database.unit_of_work() as uow:
-        await uow.notes.list(ALICE, limit=1)
-    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
+async def _terminate_other_connections(url: str) -> None:
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
         await connection.execute(
             sa.text(
@@ -82,12 +77,42 @@ async def test_the_pool_replaces_killed_connections(
             )
         )
     await admin.dispose()
+
+
+async def test_the_pool_replaces_killed_connections(
+    postgres_engine: AsyncEngine, postgres_url: str
+) -> None:
+    database = SqlDatabase(postgres_engine)
+    async with database.unit_of_work() as uow:
+        await uow.notes.list(ALICE, limit=1)
+    await _terminate_other_connections(postgres_url)
     note = make_note()
     async with database.unit_of_work() as uow:
         await uow.notes.add(note)
         await uow.commit()
     async with database.unit_of_work() as uow:
         assert await uow.notes.get(ALICE, note.id) == note
+
+
+@pytest.mark.parametrize("first_read", ["get", "list"])
+async def test_a_first_read_on_a_killed_connection_runs_again_on_a_new_one(
+    postgres_database: SqlDatabase, postgres_url: str, first_read: str
+) -> None:
+    """Without a ping before each checkout, the first statement of a unit of work (here a
+    read, which runs before BEGIN) is what finds the pooled connection dead."""
+    database = postgres_database
+    note = make_note()
+    async with database.unit_of_work() as uow:
+        await uow.notes.add(note)
+        await uow.commit()
+    await _terminate_other_connections(postgres_url)
+    async with database.unit_of_work() as uow:
+        if first_read == "get":
+            assert await uow.notes.get(ALICE, note.id) == note
+        else:
+            assert await uow.notes.list(ALICE, limit=10) == [note]
+        # The unit of work goes on in a transaction on the new connection.
+        assert await uow.notes.get(ALICE, note.id, for_update=True) == note
 
 
 @pytest.mark.parametrize(
