@@ -42,6 +42,15 @@ async def _with_user(uow_factory: UnitOfWorkFactory, name: str = "Alice") -> Use
     return user
 
 
+async def _stored_token(uow_factory: UnitOfWorkFactory) -> RefreshToken:
+    """A committed refresh token of a new user."""
+    token = make_token(await _with_user(uow_factory))
+    async with uow_factory() as uow:
+        await uow.refresh_tokens.add(token)
+        await uow.commit()
+    return token
+
+
 async def test_a_user_comes_back_by_id_and_by_case_insensitive_name(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
@@ -88,11 +97,7 @@ async def test_two_concurrent_registrations_of_one_name_let_one_through(
 async def test_refresh_tokens_are_found_by_hash_and_keep_their_state(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    user = await _with_user(uow_factory)
-    token = make_token(user)
-    async with uow_factory() as uow:
-        await uow.refresh_tokens.add(token)
-        await uow.commit()
+    token = await _stored_token(uow_factory)
     async with uow_factory() as uow:
         loaded = await uow.refresh_tokens.get_by_hash(token.token_hash, for_update=True)
         assert loaded == token
@@ -127,11 +132,7 @@ async def test_revoking_a_family_spares_the_others(uow_factory: UnitOfWorkFactor
 async def test_a_token_locked_for_update_makes_the_next_reader_wait(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    user = await _with_user(uow_factory)
-    token = make_token(user)
-    async with uow_factory() as uow:
-        await uow.refresh_tokens.add(token)
-        await uow.commit()
+    token = await _stored_token(uow_factory)
     async with uow_factory() as first:
         assert await first.refresh_tokens.get_by_hash(token.token_hash, for_update=True) is not None
 
