@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from application import Accounts, NotAuthenticated, Notes
 from entrypoints.http.context import request_context
+from entrypoints.http.fastpath import FAST_DEPENDENCIES
 
 __all__ = ["AccountsDep", "CallerDep", "NotesDep", "get_accounts", "get_caller", "get_notes"]
 
@@ -54,3 +55,11 @@ async def get_caller(request: Request, token: Annotated[str | None, Depends(_bea
 NotesDep = Annotated[Notes, Depends(get_notes)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 CallerDep = Annotated[UUID, Depends(get_caller)]
+
+
+async def _caller_of(request: Request) -> UUID:
+    """``get_caller`` with its bearer token read as its sub-dependency reads it."""
+    return await get_caller(request, await _bearer(request))
+
+
+FAST_DEPENDENCIES.update({get_notes: get_notes, get_accounts: get_accounts, get_caller: _caller_of})

@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request, Response
 
 from application import StorageUnavailable
 from entrypoints.http.context import request_context
+from entrypoints.http.fastpath import FastRoute
 from entrypoints.http.problems import problem_response
 from entrypoints.http.schemas import Problem
 
@@ -56,9 +57,10 @@ async def readyz(request: Request) -> Response:
 
 
 def _add(app: FastAPI, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
-    """``path`` and its twin with a trailing slash; only the first is documented."""
-    app.add_api_route(path, endpoint, operation_id=endpoint.__name__, **options)
-    app.add_api_route(f"{path}/", endpoint, include_in_schema=False, **options)
+    """``path``, answering with and without a trailing slash."""
+    app.router.add_api_route(
+        path, endpoint, operation_id=endpoint.__name__, route_class_override=FastRoute, **options
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -37,6 +37,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from entrypoints.http.fastpath import FastRoute
+
 __all__ = ["MULTIPROCESS_DIR", "Metrics", "install"]
 
 MULTIPROCESS_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
@@ -191,5 +193,6 @@ def install(app: FastAPI) -> None:
             }
         },
     }
-    app.add_api_route("/metrics", metrics, operation_id="metrics", **options)
-    app.add_api_route("/metrics/", metrics, include_in_schema=False, **options)
+    app.router.add_api_route(
+        "/metrics", metrics, operation_id="metrics", route_class_override=FastRoute, **options
+    )

@@ -29,8 +29,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -70,36 +68,12 @@ def describe_failure(failure: BaseException) -> str:
     return " <- ".join(parts)
 
 
-class _RouteLabels:
-    """The label of a matched route: its path template, the documented one for both forms of
-    a path that answers with and without the trailing slash."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self._app = app
-        self._labels: dict[int, str] | None = None
-
-    def label(self, route: BaseRoute | None) -> str:
-        if route is None:
-            return UNMATCHED
-        if self._labels is None:
-            self._labels = self._build()
-        label = self._labels.get(id(route))
-        if label is None:
-            label = str(getattr(route, "path_format", UNMATCHED))
-        return label
-
-    def _build(self) -> dict[int, str]:
-        documented: dict[tuple[Any, frozenset[str]], str] = {}
-        routes = [route for route in self._app.routes if isinstance(route, APIRoute)]
-        for route in routes:
-            if route.include_in_schema:
-                documented[route.endpoint, frozenset(route.methods or ())] = route.path_format
-        return {
-            id(route): documented.get(
-                (route.endpoint, frozenset(route.methods or ())), route.path_format
-            )
-            for route in routes
-        }
+def _label(route: BaseRoute | None) -> str:
+    """The label of a matched route: its path template, as documented (a route answers at
+    both forms of its path, with and without the trailing slash)."""
+    if route is None:
+        return UNMATCHED
+    return str(getattr(route, "path_format", UNMATCHED))
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -132,16 +106,13 @@ class _TooLarge(HTTPException):
 
 
 class RequestMiddleware:
-    """See the module's docstring. ``app`` is the rest of the stack; ``routes`` the app whose
-    routes name the requests; ``metrics`` counts them."""
+    """See the module's docstring. ``app`` is the rest of the stack; ``metrics`` counts the
+    requests."""
 
-    def __init__(
-        self, app: ASGIApp, *, routes: FastAPI, metrics: Metrics, max_body_size: int
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_size: int) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_size = max_body_size
-        self._labels = _RouteLabels(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -214,7 +185,7 @@ class RequestMiddleware:
         unhandled: Exception | None,
     ) -> None:
         method: str = scope["method"]
-        route = self._labels.label(scope.get("route"))
+        route = _label(scope.get("route"))
         self.metrics.observe(method, route, status, seconds, context.failure)
         if unhandled is not None:
             level = logging.ERROR

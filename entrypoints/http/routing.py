@@ -1,8 +1,8 @@
-"""Declaring routes once and adding them to an app at both forms of their path.
+"""Declaring routes once and adding them to an app, each answering at both forms of its path.
 
-Every path answers with and without the trailing slash, without redirecting; the second form
-is left out of the OpenAPI document. Routes are added to the app's own router (rather than
-through an included router), so each is a plain ``APIRoute`` there.
+Every path answers with and without the trailing slash, without redirecting; the OpenAPI
+document shows the form it was declared with. Routes are added to the app's own router
+(rather than through an included router), each a ``FastRoute`` (see ``fastpath``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
+
+from entrypoints.http.fastpath import FastRoute
 
 __all__ = ["Routes"]
 
@@ -34,10 +36,15 @@ class Routes:
         return declare
 
     def install(self, app: FastAPI) -> None:
-        """Add every route to ``app``, at its path and at the twin path with or without the
-        final slash."""
+        """Add every route to ``app``; each answers at its path with or without the final
+        slash."""
         for method, path, endpoint, options in self._declared:
-            twin = path.removesuffix("/") if path.endswith("/") else f"{path}/"
-            common = {"methods": [method], "tags": [self.tag], **options}
-            app.add_api_route(path, endpoint, operation_id=endpoint.__name__, **common)
-            app.add_api_route(twin, endpoint, include_in_schema=False, **common)
+            app.router.add_api_route(
+                path,
+                endpoint,
+                methods=[method],
+                tags=[self.tag],
+                operation_id=endpoint.__name__,
+                route_class_override=FastRoute,
+                **options,
+            )
