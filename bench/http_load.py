@@ -266,7 +266,7 @@ async def _main(options: argparse.Namespace) -> None:
     async with _database() as url:
         await migrated(url)
         secret = secrets.token_urlsafe(48)
-        env = {"NOTES_DATABASE_URL": url, "NOTES_SECRET_KEY": secret}
+        env = {"NOTES_DATABASE_URL": url, "NOTES_SECRET_KEY": secret, "NOTES_ACCESS_LOG": "false"}
         service = ServerProcess(env).start()
         reference = None
         try:

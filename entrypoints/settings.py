@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         default=15 * 60, ge=1, description="Seconds a failed login counts against a username."
     )
     log_level: LogLevel = Field(default="info", description="The server's log level.")
+    access_log: bool = Field(
+        default=True,
+        description="Log one line per request (method, route, status, duration, ids) at "
+        "`info`. Requests answered 5xx, or with a database failure, are logged either way.",
+    )
     log_format: LogFormat = Field(
         default="text",
         description="`text`: one human-readable line per record; `json`: one JSON object per "

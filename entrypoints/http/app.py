@@ -85,6 +85,7 @@ class NotesApi(FastAPI):
             super().build_middleware_stack(),
             metrics=self.state.metrics,
             max_body_size=settings.max_body_size,
+            access_log=settings.access_log,
         )
 
     def openapi(self) -> dict[str, Any]:

@@ -12,7 +12,8 @@ per request it costs a few dictionary operations, one log record and two metric 
   otherwise as soon as the bytes received pass the limit.
 * Every response says ``X-Content-Type-Options: nosniff``.
 * One log record per request on ``entrypoints.http.requests``: method, route template,
-  status, duration, request id and the caller's user id. An exception the app did not
+  status, duration, request id and the caller's user id (with ``access_log`` off, only for
+  requests answered 5xx or with a database failure). An exception the app did not
   handle is logged there once, with its traceback, and not passed on to the server (which
   would log it again without the request id); the client has had its 500 already.
 * A request the server cancels (its graceful shutdown ran out of time) is answered 503
@@ -107,12 +108,15 @@ class _TooLarge(HTTPException):
 
 class RequestMiddleware:
     """See the module's docstring. ``app`` is the rest of the stack; ``metrics`` counts the
-    requests."""
+    requests; ``access_log`` off logs only the requests that failed."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_size: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, max_body_size: int, access_log: bool = True
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_size = max_body_size
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -191,8 +195,10 @@ class RequestMiddleware:
             level = logging.ERROR
         elif context.failure is not None or status >= 500:
             level = logging.WARNING
-        else:
+        elif self.access_log:
             level = logging.INFO
+        else:
+            return
         if not logger.isEnabledFor(level):
             return
         logger.log(

@@ -65,6 +65,24 @@ async def test_each_request_gets_one_record_naming_its_route_template_and_user(
     assert [getattr(line, "user_id", None) for line in lines] == [str(user_id)] * 3 + [None] * 2
 
 
+async def test_without_the_access_log_only_failures_are_logged(
+    logged: pytest.LogCaptureFixture,
+) -> None:
+    async with serving(app_over(access_log=False)) as client:
+        await sign_in(client)
+        created = await client.post("/notes/", json={"title": "Groceries"})
+        await client.get(f"/notes/{created.json()['id']}")
+        await client.get("/nowhere")
+    assert _lines(logged.records) == []
+    async with serving(
+        app_over(failing_with(StorageUnavailable("down")), access_log=False), as_user=USER
+    ) as client:
+        assert (await client.get("/notes/")).status_code == 503
+    assert [(line.levelno, line.status) for line in _lines(logged.records)] == [  # type: ignore[attr-defined]
+        (logging.WARNING, 503)
+    ]
+
+
 async def _line_of_a_failing_request(
     error: Exception, logged: pytest.LogCaptureFixture, status: int
 ) -> logging.LogRecord:
