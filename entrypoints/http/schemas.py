@@ -156,9 +156,13 @@ class NotePublic(BaseModel):
 
 
 def _public(note: Note) -> dict[str, Any]:
-    """The fields of ``NotePublic``, in its order, as plain values."""
+    """The fields of ``NotePublic``, in its order, as plain values.
+
+    pydantic-core writes a ``uuid.UUID`` itself, but a subclass (the UUIDs asyncpg returns)
+    through a slow generic path: those are turned into text first, by their own fast
+    ``__str__``, which halves the time to serialise a page of them."""
     return {
-        "id": note.id,
+        "id": note.id if type(note.id) is UUID else str(note.id),
         "title": note.title.value,
         "description": note.description.value,
         "tags": list(note.tags.values),
