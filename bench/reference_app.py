@@ -1,9 +1,10 @@
 """The bare reference of ``bench.http_load``: Starlette and an asyncpg pool, nothing else.
 
-The same four routes as the service's hot paths, the same SQL, the same JSON: no validation
-layer, no unit of work, no middleware, no logging. It still checks the bearer token the
-cheapest honest way (the JWT's HMAC-SHA256 and its expiry, with the standard library), so the
-comparison does not reward skipping authentication. Run it under the same uvicorn settings:
+The same four routes as the service's hot paths, the same SQL and server settings, the same
+JSON: no validation layer, no unit of work, no middleware, no logging. It still checks the
+bearer token the cheapest honest way (the JWT's HMAC-SHA256 and its expiry, with the standard
+library), so the comparison does not reward skipping authentication. Run it under the same
+uvicorn settings:
 
     REFERENCE_DATABASE_URL=postgresql://… REFERENCE_SECRET=… \\
         uvicorn bench.reference_app:create_app --factory --no-access-log
@@ -105,7 +106,11 @@ def create_app() -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(dsn, min_size=20, max_size=20)
+        # The server settings the service's connections have: each statement is planned for
+        # its parameters, without which a search's plan changes from run to run.
+        pool = await asyncpg.create_pool(
+            dsn, min_size=20, max_size=20, server_settings={"plan_cache_mode": "force_custom_plan"}
+        )
         yield
         await pool.close()
 

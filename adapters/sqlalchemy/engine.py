@@ -36,6 +36,7 @@ def create_engine(
     dead (see ``SqlUnitOfWork``); ``pool_pre_ping`` would find them before they are handed
     out, at the price of three round trips (``BEGIN``, a ping, ``ROLLBACK``) on every
     checkout, so it is off unless asked for. ``pool_recycle`` retires old connections.
+    PostgreSQL plans every statement for its parameters (``plan_cache_mode``, below).
     """
     parsed = make_url(url)
     options: dict[str, Any] = {
@@ -65,7 +66,18 @@ def create_engine(
             "timeout": connect_timeout,
             # Checked by the driver, so it holds even when the server stops answering.
             "command_timeout": statement_timeout,
-            "server_settings": {"application_name": "notes-service"},
+            "server_settings": {
+                "application_name": "notes-service",
+                # Plan every statement for its parameters. asyncpg prepares each statement
+                # once per connection, and after five executions PostgreSQL may switch it to
+                # a generic plan, made without the values: for a search, whose best plan
+                # depends on how many notes hold its words (walk the newest notes for a
+                # common word, the GIN index for a rare one), any generic plan is 10-50
+                # times too slow for some searches. Only statements whose generic plan
+                # would have been kept pay for it, the read by id above all: about 50 µs
+                # of planning on the server.
+                "plan_cache_mode": "force_custom_plan",
+            },
         },
     )
     return create_async_engine(parsed, **options)

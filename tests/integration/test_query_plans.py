@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy import create_engine
 from adapters.sqlalchemy.database import COLUMNS, note_row
-from adapters.sqlalchemy.finding import find_statement
+from adapters.sqlalchemy.finding import find_statement, shape_of, shaped_statement
 from adapters.sqlalchemy.tables import notes
 from application import NoteFilter, Order, Position
 from domain.search import parse_query
@@ -93,3 +93,53 @@ async def test_no_sequential_scan_of_the_notes(
     plan = await _plan(crowded, where, order, after)
     assert "Seq Scan on notes" not in plan, plan
     assert "Index" in plan, plan
+
+
+async def _prepared_plans(
+    engine: AsyncEngine, where: NoteFilter, words: list[str], *, mode: str | None = None
+) -> list[str]:
+    """The plans of the repository's own statement for a search, as asyncpg runs it: one
+    prepared statement, executed again for each of ``words`` in turn (six times each, past
+    the five custom plans PostgreSQL makes before it may switch to a generic one). With
+    ``mode``, under that ``plan_cache_mode`` instead of the engine's."""
+    statement = shaped_statement(COLUMNS, shape_of(where, "created_desc", None, 0))
+    compiled = statement.compile(dialect=engine.dialect)
+    plans = []
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        if mode is not None:
+            await driver.execute(f"SET plan_cache_mode = {mode}")
+        await driver.execute(f"PREPARE search AS {compiled.string}")
+        try:
+            for word in words:
+                for _ in range(6):
+                    lines = await driver.fetch(f"EXPLAIN EXECUTE search('{word}', '{ALICE}', 51)")
+                plans.append("\n".join(line[0] for line in lines))
+        finally:
+            await driver.execute("DEALLOCATE search")
+            await connection.invalidate()  # nothing of this session goes back to the pool
+    return plans
+
+
+async def test_a_search_is_planned_for_its_words_every_time(crowded: AsyncEngine) -> None:
+    """No single plan suits every search: a common word is best found by walking the
+    owner's newest notes, a rare one through the GIN index. A generic plan (which
+    PostgreSQL may switch a prepared statement to after five runs) is one of them for all
+    words, and 10-50 times too slow for the others; the engine has every execution planned
+    for its own parameters."""
+    where = NoteFilter(search=parse_query("word42"))
+    common, rare = "x636f6d6d6f6e", "x776f72643432"  # "common", "word42", encoded
+    generic = await _prepared_plans(crowded, where, [common, rare], mode="force_generic_plan")
+    assert generic[0] == generic[1]
+    assert "$1" in generic[0], "a generic plan does not know the words"
+    async with crowded.connect() as connection:
+        setting = await connection.exec_driver_sql("SHOW plan_cache_mode")
+        assert setting.scalar() == "force_custom_plan"
+    common_plan, rare_plan, common_again = await _prepared_plans(
+        crowded, where, [common, rare, common]
+    )
+    for plan in (common_plan, common_again):
+        assert "Index Scan Backward using ix_notes_owner_id_created_date_id" in plan, plan
+        assert "ix_notes_search_vector" not in plan, plan
+    assert "Bitmap Index Scan on ix_notes_search_vector" in rare_plan, rare_plan
