@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -66,11 +67,20 @@ async def migrated(url: str) -> None:
 
 
 async def empty_tables(engine: AsyncEngine) -> None:
-    """Delete every row of every table the service declares."""
-    async with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-            await connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(metadata.sorted_tables):
-                await connection.execute(table.delete())
+    """Delete every row of every table the service declares.
+
+    Tests kill connections from outside; the first statement on one of those left in the
+    pool fails and invalidates the pool, so it runs once more on a new connection."""
+    for attempt in (1, 2):
+        try:
+            async with engine.begin() as connection:
+                if engine.dialect.name == "postgresql":
+                    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+                    await connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                else:
+                    for table in reversed(metadata.sorted_tables):
+                        await connection.execute(table.delete())
+            return
+        except sa_exc.DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
 from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]
@@ -21,35 +21,50 @@ from adapters.sqlalchemy.accounts import (
     SqlRefreshTokenRepository,
     SqlUserRepository,
 )
-from adapters.sqlalchemy.errors import UNAVAILABLE_CLASSES, translated
+from adapters.sqlalchemy.errors import DRIVER_ERRORS, driver_error, is_dead, translated
+from adapters.sqlalchemy.gate import FairGate, gate_for
 from adapters.sqlalchemy.tables import notes
 from application import NoteFilter, Order, Position, Ranked, StorageUnavailable
-from domain import Description, Note, Tags, Title
+from domain import Note
 from domain.search import encode, tokens
 
 __all__ = ["SqlDatabase", "SqlNoteRepository", "SqlUnitOfWork"]
 
+_Call = Callable[..., Awaitable[Any]]
+# asyncpg's ways of running a statement, by what they return.
+_FETCH_ALL: Final[_Call] = asyncpg.Connection.fetch
+_FETCH_ONE: Final[_Call] = asyncpg.Connection.fetchrow
+_EXECUTE: Final[_Call] = asyncpg.Connection.execute
+
 
 class SqlDatabase:
-    """A database reached through an engine; ``unit_of_work`` is the ports' factory."""
+    """A database reached through an engine; ``unit_of_work`` is the ports' factory.
+
+    Units of work check their connections out through the engine's ``FairGate``, so that
+    when more of them run at once than the pool holds connections, they are served in
+    the order they came (see ``adapters.sqlalchemy.gate``).
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        self._gate = gate_for(engine)
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, sqlite=self._sqlite)
+        return SqlUnitOfWork(self.engine, sqlite=self._sqlite, gate=self._gate)
 
 
 class SqlUnitOfWork:
     """One pooled connection and one transaction, rolled back unless committed.
 
-    The connection is checked out on entry and returned on exit. The transaction begins with
-    the first statement: on SQLite, a write (or a read for update) first takes the database's
-    write lock, which is how SQLite keeps the row-lock promise of the port.
+    The connection is checked out on entry (through ``gate``, when given: waiting longer
+    than the pool's timeout for it is ``StorageUnavailable``) and returned on exit. The
+    transaction begins with the first statement: on SQLite, a write (or a read for update)
+    first takes the database's write lock, which is how SQLite keeps the row-lock promise
+    of the port.
 
-    Two things keep the database round trips of a unit of work to the statements it runs
-    (a read by id is one round trip, not six):
+    Three things keep the database round trips of a unit of work to the statements it runs
+    (a read by id is one round trip, not six; so is the creation of a note):
 
     * On PostgreSQL, a first statement that only reads runs before ``BEGIN``, and the
       transaction begins with the next statement, if any. Under READ COMMITTED, PostgreSQL's
@@ -57,11 +72,26 @@ class SqlUnitOfWork:
       transaction as well, and a plain read takes no lock, so the unit of work sees and
       promises exactly what it did; a unit of work that only reads costs no ``BEGIN`` and
       no ``ROLLBACK``.
+    * On PostgreSQL, a note added as the first thing a unit of work does is written later
+      (``insert_note``): if nothing else comes before ``commit()``, the ``INSERT`` is sent
+      alone, outside a transaction (it commits by itself, all or nothing), instead of
+      ``BEGIN``, ``INSERT``, ``COMMIT``. Any other statement first sends the deferred
+      ``INSERT``, in the transaction it begins, so the unit of work reads its own write.
+      A unit of work left without ``commit()`` sends nothing. A broken rule is then
+      reported by ``commit()`` (or by the next statement), not by ``add``.
     * No ping before each checkout: when the first statement finds its pooled connection
       dead (the server restarted, or a failover), the pool drops it, along with every
       connection as old, and the statement runs again once on a new connection. Nothing can
       be lost or done twice by that retry: before the first statement the unit of work has
-      done nothing, and a write's transaction on the dead connection never committed.
+      done nothing, and a write's transaction on the dead connection never committed. The
+      lone deferred ``INSERT``, which commits by itself, runs again only when the connection
+      was found closed before it was sent; if the connection dies while it runs, its
+      outcome is unknown, as a ``COMMIT``'s is then, and it fails ``StorageUnavailable``.
+
+    On PostgreSQL, statements the unit of work runs first go to the driver directly,
+    compiled once (``fetch_one``, ``fetch_all``, the lone ``INSERT``): SQLAlchemy's
+    execution machinery and result processing cost more than the rest of a request, and
+    asyncpg returns what the column types would (UUIDs, UTC datetimes, lists).
     """
 
     notes: SqlNoteRepository
@@ -70,17 +100,33 @@ class SqlUnitOfWork:
     login_failures: SqlLoginFailures
     idempotency_keys: SqlIdempotencyKeys
 
-    def __init__(self, engine: AsyncEngine, *, sqlite: bool = False) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, sqlite: bool = False, gate: FairGate | None = None
+    ) -> None:
         self._engine = engine
         self._sqlite = sqlite
+        self._gate = gate
         self.dialect = engine.dialect.name
         self._postgres = self.dialect == "postgresql"
         self._connection: AsyncConnection | None = None
+        self._holds_permit = False
         self._started = False
+        self._deferred: dict[str, Any] | None = None
 
     async def __aenter__(self) -> Self:
-        with translated():
-            self._connection = await self._engine.connect()
+        gate = self._gate
+        if gate is not None and not gate.try_acquire():
+            try:
+                await gate.acquire()
+            except TimeoutError as error:
+                raise StorageUnavailable("the database is unavailable") from error
+        self._holds_permit = gate is not None
+        try:
+            with translated():
+                self._connection = await self._engine.connect()
+        except BaseException:
+            self._release()
+            raise
         self.notes = SqlNoteRepository(self)
         self.users = SqlUserRepository(self)
         self.refresh_tokens = SqlRefreshTokenRepository(self)
@@ -94,22 +140,39 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._deferred = None
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
         try:
-            if connection.in_transaction():
-                await connection.rollback()
-        except Exception:  # noqa: BLE001 - the connection is discarded below either way
-            await connection.invalidate()
+            if connection is None:
+                return
+            try:
+                if connection.in_transaction():
+                    await connection.rollback()
+            except Exception:  # noqa: BLE001 - the connection is discarded below either way
+                await connection.invalidate()
+            finally:
+                await connection.close()
         finally:
-            await connection.close()
+            self._release()
+
+    def _release(self) -> None:
+        if self._holds_permit:
+            self._holds_permit = False
+            assert self._gate is not None
+            self._gate.release()
 
     async def commit(self) -> None:
-        with translated():
-            await self._active().commit()
+        deferred, self._deferred = self._deferred, None
+        if deferred is None:
+            with translated():
+                await self._active().commit()
+            return
+        # The unit of work did nothing but this write: it commits by itself.
+        sql, names = _compiled_insert(self._engine.dialect)
+        await self._on_driver(_EXECUTE, sql, [deferred[name] for name in names], write=True)
 
     async def rollback(self) -> None:
+        self._deferred = None
         with translated():
             await self._active().rollback()
 
@@ -117,6 +180,14 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("the unit of work is not open")
         return self._connection
+
+    async def insert_note(self, row: dict[str, Any]) -> None:
+        """Insert the row of one note: as the first write of a unit of work on PostgreSQL,
+        deferred until ``commit()`` or the next statement (see the class docstring)."""
+        if self._postgres and not self._started and self._deferred is None:
+            self._deferred = row
+            return
+        await self.execute(_INSERT, row, write=True)
 
     async def execute(
         self,
@@ -127,9 +198,22 @@ class SqlUnitOfWork:
     ) -> sa.CursorResult[Any]:
         """Run one statement in this unit of work's transaction, beginning it if needed;
         with a list of ``parameters``, once for each (executemany)."""
+        if not self._started:
+            deferred, self._deferred = self._deferred, None
+            if deferred is None:
+                return await self._first(statement, parameters, write=write)
+            await self._first(_INSERT, deferred, write=True)
         with translated():
-            if self._started:
-                return await self._run(statement, parameters, write=write)
+            return await self._run(statement, parameters, write=write)
+
+    async def _first(
+        self,
+        statement: sa.Executable,
+        parameters: Sequence[dict[str, Any]] | dict[str, Any] | None,
+        *,
+        write: bool,
+    ) -> sa.CursorResult[Any]:
+        with translated():
             self._started = True
             try:
                 return await self._run(statement, parameters, write=write, first=True)
@@ -166,65 +250,90 @@ class SqlUnitOfWork:
                 driver.autocommit = False  # type: ignore[union-attr]
         return await connection.execute(statement, parameters)
 
+    def _direct(self) -> bool:
+        """Whether the next statement goes to the driver directly: on PostgreSQL, as the
+        first statement of the unit of work, with no deferred write to send before it."""
+        return self._postgres and not self._started and self._deferred is None
+
     async def fetch_one(
         self, statement: sa.Select[Any], parameters: dict[str, Any]
     ) -> Mapping[Any, Any] | None:
-        """The first row a read finds, or None.
+        """The first row a read finds, or None (see ``fetch_all``)."""
+        if not self._direct():
+            result = await self.execute(statement, parameters, write=False)
+            return result.mappings().first()
+        sql, names = _compiled(statement, self._engine.dialect)
+        row: Mapping[Any, Any] | None = await self._on_driver(
+            _FETCH_ONE, sql, [parameters[name] for name in names], write=False
+        )
+        return row
+
+    async def fetch_all(
+        self, statement: sa.Select[Any], parameters: dict[str, Any]
+    ) -> Sequence[Mapping[Any, Any]]:
+        """Every row a read finds, as mappings from column names to values.
 
         On PostgreSQL, as the first statement of the unit of work, it goes to the driver
         directly, compiled once (``statement`` must be built once, with named bind
-        parameters): SQLAlchemy's execution machinery costs a quarter of a read by id, and
-        asyncpg returns what the column types would (UUIDs, UTC datetimes, lists). The same
-        rules hold as for ``execute``: no ``BEGIN`` before a first read, one retry on a new
-        connection when the pooled one was dead, driver errors translated for the ports.
+        parameters, which ``parameters`` gives by name): the same rules hold as for
+        ``execute``, no ``BEGIN`` before a first read, one retry on a new connection when
+        the pooled one was dead, driver errors translated for the ports. Elsewhere it is
+        ``execute``.
         """
-        if self._started or not self._postgres:
+        if not self._direct():
             result = await self.execute(statement, parameters, write=False)
-            return result.mappings().first()
-        self._started = True
+            return result.mappings().all()
         sql, names = _compiled(statement, self._engine.dialect)
-        arguments = [parameters[name] for name in names]
+        rows: Sequence[Mapping[Any, Any]] = await self._on_driver(
+            _FETCH_ALL, sql, [parameters[name] for name in names], write=False
+        )
+        return rows
+
+    async def _on_driver(self, call: _Call, sql: str, arguments: list[Any], *, write: bool) -> Any:
+        """``call(driver, sql, *arguments)`` on the driver connection, as the first statement
+        of the unit of work: outside a transaction, run again once on a new connection when
+        the pooled one was dead (a ``write`` only when it was not sent), errors translated
+        as ``translated`` does."""
+        self._started = True
         for attempt in (1, 2):
             connection = self._active()
             with translated():
-                driver = (await connection.get_raw_connection()).driver_connection
+                fairy = connection.sync_connection.connection  # type: ignore[union-attr]
+            driver = fairy.driver_connection
             assert driver is not None
+            closed = driver.is_closed()
             try:
-                row: Mapping[Any, Any] | None = await driver.fetchrow(sql, *arguments)
-                return row
-            except (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError) as error:
-                sqlstate = str(getattr(error, "sqlstate", "") or "")
-                dead = (
-                    driver.is_closed()
-                    or isinstance(error, (OSError, asyncpg.ConnectionDoesNotExistError))
-                    or sqlstate[:2] == "08"
-                    or sqlstate == "57P01"
-                )
+                return await call(driver, sql, *arguments)
+            except DRIVER_ERRORS as error:
+                dead = is_dead(error, driver)
+                # The driver refuses a statement on a connection it knows closed or broken
+                # before sending anything.
+                unsent = closed or isinstance(error, asyncpg.InternalClientError)
                 if dead:
-                    await connection.invalidate()
-                    if attempt == 1:
+                    # As SQLAlchemy does on a disconnect: every connection as old as this one
+                    # is replaced when next checked out, since the server likely dropped them
+                    # all.
+                    self._engine.pool._invalidate(fairy, error, _checkin=False)
+                    await connection.invalidate(error)
+                    if attempt == 1 and (unsent or not write):
                         await connection.close()
+                        self._connection = None
                         with translated():
                             self._connection = await self._engine.connect()
                         continue
-                if (
-                    dead
-                    or isinstance(error, (TimeoutError, asyncpg.InterfaceError))
-                    or sqlstate[:2] in UNAVAILABLE_CLASSES
-                ):
-                    raise StorageUnavailable("the database is unavailable") from error
-                raise
+                translated_error = driver_error(error, dead=dead)
+                if translated_error is error:
+                    raise
+                raise translated_error from error
         raise AssertionError("unreachable")
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _compiled(statement: sa.Select[Any], dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
     """The SQL of ``statement`` for ``dialect``, and the names of its parameters in order."""
     compiled = statement.compile(dialect=dialect)
     return compiled.string, tuple(compiled.positiontup or ())
 
-
-notes_table = notes
 
 COLUMNS = (
     notes.c.id,
@@ -236,12 +345,33 @@ COLUMNS = (
     notes.c.updated_date,
     notes.c.version,
 )
-_NEWEST_FIRST = (notes.c.created_date.desc(), notes.c.id.desc())
+_EVERY_NOTE = NoteFilter()
 # Built once: SQLAlchemy then finds the compiled form by a cache key it computes only once.
 _GET = sa.select(*COLUMNS).where(
     notes.c.id == sa.bindparam("note_id"), notes.c.owner_id == sa.bindparam("owner_id")
 )
 _GET_FOR_UPDATE = _GET.with_for_update()
+# SQLAlchemy compiles it for the keys of the parameters it is given, and caches that.
+_INSERT = notes.insert()
+_ROW_KEYS = (
+    "search_title",
+    "search_body",
+    "id",
+    "owner_id",
+    "title",
+    "description",
+    "tags",
+    "created_date",
+    "updated_date",
+    "version",
+)
+
+
+@lru_cache(maxsize=4)
+def _compiled_insert(dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
+    """The SQL of the ``INSERT`` of one ``note_row`` for ``dialect``, and its parameters."""
+    compiled = _INSERT.compile(dialect=dialect, column_keys=list(_ROW_KEYS))
+    return compiled.string, tuple(compiled.positiontup or ())
 
 
 def _searchable(text: str) -> str:
@@ -265,12 +395,13 @@ def note_row(note: Note) -> dict[str, Any]:
 
 
 def _to_note(row: Mapping[Any, Any]) -> Note:
-    return Note(
+    # Stored values were checked when they were written: no need to check them again.
+    return Note.restore(
         id=row["id"],
         owner_id=row["owner_id"],
-        title=Title(row["title"]),
-        description=Description(row["description"]),
-        tags=Tags(tuple(row["tags"])),
+        title=row["title"],
+        description=row["description"],
+        tags=row["tags"],
         created_date=row["created_date"],
         updated_date=row["updated_date"],
         version=row["version"],
@@ -284,16 +415,14 @@ class SqlNoteRepository:
         self._uow = uow
 
     async def add(self, note: Note) -> None:
-        await self._uow.execute(notes.insert().values(note_row(note)), write=True)
+        await self._uow.insert_note(note_row(note))
 
     async def add_many(self, notes: Sequence[Note]) -> None:
         """All the rows through one cached INSERT statement: SQLAlchemy sends them as
         multi-row VALUES batches ("insertmanyvalues"), not a round trip per note, and reuses
         the compiled statement, where building a statement with every row's values in it
         costs five times as long."""
-        await self._uow.execute(
-            notes_table.insert(), [note_row(note) for note in notes], write=True
-        )
+        await self._uow.execute(_INSERT, [note_row(note) for note in notes], write=True)
 
     async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
         parameters = {"note_id": note_id, "owner_id": owner_id}
@@ -306,15 +435,8 @@ class SqlNoteRepository:
         return None if row is None else _to_note(row)
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
-        statement = (
-            sa.select(*COLUMNS)
-            .where(notes.c.owner_id == owner_id)
-            .order_by(*_NEWEST_FIRST)
-            .limit(limit)
-            .offset(skip)
-        )
-        result = await self._uow.execute(statement, write=False)
-        return [_to_note(row) for row in result.mappings()]
+        found = await self.find(owner_id, _EVERY_NOTE, "created_desc", limit=limit, skip=skip)
+        return [ranked.note for ranked in found]
 
     async def find(
         self,
@@ -326,18 +448,30 @@ class SqlNoteRepository:
         after: Position | None = None,
         skip: int = 0,
     ) -> builtins.list[Ranked]:
-        statement = finding.find_statement(
-            COLUMNS,
-            owner_id,
-            where,
-            order,
-            limit=limit,
-            after=after,
-            skip=skip,
-            dialect=self._uow.dialect,
-        )
-        result = await self._uow.execute(statement, write=False)
-        return [Ranked(_to_note(row), float(row["score"])) for row in result.mappings()]
+        rows: Sequence[Mapping[Any, Any]]
+        if self._uow.dialect == "postgresql":
+            # One statement per shape of request, built and compiled once; the values are
+            # its parameters.
+            statement = finding.shaped_statement(
+                COLUMNS, finding.shape_of(where, order, after, skip)
+            )
+            parameters = finding.shaped_parameters(
+                owner_id, where, limit=limit, after=after, skip=skip
+            )
+            rows = await self._uow.fetch_all(statement, parameters)
+        else:
+            statement = finding.find_statement(
+                COLUMNS,
+                owner_id,
+                where,
+                order,
+                limit=limit,
+                after=after,
+                skip=skip,
+                dialect=self._uow.dialect,
+            )
+            rows = (await self._uow.execute(statement, write=False)).mappings().all()
+        return [Ranked(_to_note(row), float(row["score"])) for row in rows]
 
     async def update(self, note: Note, *, expected_version: int) -> bool:
         values = note_row(note)

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Final
 
+import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy.exc as sa_exc
 
 from application.errors import Conflict, StorageUnavailable
 
-__all__ = ["UNAVAILABLE_CLASSES", "translated"]
+__all__ = ["DRIVER_ERRORS", "UNAVAILABLE_CLASSES", "driver_error", "is_dead", "translated"]
 
 # SQLSTATE classes: 08 connection exception, 53 insufficient resources (too many
 # connections, disk full), 57 operator intervention (shutdown, cannot connect now),
 # 58 system error (I/O). 40 is a transaction rollback: serialization failure or deadlock.
 UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})
 _RETRYABLE_CLASS = "40"
+_INTEGRITY_CLASS = "23"
+
+DRIVER_ERRORS: Final = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresError,
+)
+"""What asyncpg raises when a statement sent to it directly fails."""
 
 
 def _sqlstate(error: sa_exc.DBAPIError) -> str:
@@ -48,3 +60,39 @@ def translated() -> Iterator[None]:
         raise
     except (sa_exc.TimeoutError, OSError, TimeoutError) as error:
         raise StorageUnavailable("the database is unavailable") from error
+
+
+def is_dead(error: BaseException, driver: Any) -> bool:
+    """Whether ``error``, raised by asyncpg's connection ``driver``, means the connection
+    is gone (closed, reset, terminated by the server): it must be dropped."""
+    sqlstate = str(getattr(error, "sqlstate", "") or "")
+    return bool(
+        driver.is_closed()
+        # InternalClientError: the server's farewell (a FATAL error) arrived while the
+        # connection sat in the pool, and the driver, which has not seen it close yet,
+        # refuses any statement.
+        or isinstance(
+            error, (OSError, asyncpg.ConnectionDoesNotExistError, asyncpg.InternalClientError)
+        )
+        or sqlstate[:2] == "08"
+        or sqlstate == "57P01"
+    )
+
+
+def driver_error(error: BaseException, *, dead: bool) -> BaseException:
+    """What ``translated`` makes of the same failure when SQLAlchemy runs the statement, for
+    an asyncpg error raised by a statement sent to the driver directly: ``Conflict`` for a
+    broken uniqueness rule or a lost race, ``StorageUnavailable`` for a database that
+    cannot be reached or fails, and ``error`` itself otherwise (a bug)."""
+    sqlstate = str(getattr(error, "sqlstate", "") or "")
+    if sqlstate[:2] == _INTEGRITY_CLASS:
+        return Conflict("the write conflicts with stored data")
+    if sqlstate[:2] == _RETRYABLE_CLASS:
+        return Conflict("the write lost a race with a concurrent one")
+    if (
+        dead
+        or isinstance(error, (OSError, TimeoutError, asyncpg.InterfaceError))
+        or sqlstate[:2] in UNAVAILABLE_CLASSES
+    ):
+        return StorageUnavailable("the database is unavailable")
+    return error

@@ -5,6 +5,15 @@ Both databases search the encoded tokens of ``domain.search``. PostgreSQL matche
 ``ts_rank``. SQLite matches the same tokens with ``LIKE`` over the space-padded token
 columns (the exact same semantics, without an index) and ranks with
 ``domain.search.relevance``, registered as the SQL function ``notes_relevance``.
+
+On PostgreSQL the statement depends only on the *shape* of a request (its order, whether
+it filters by tags, searches, continues after a position or skips), never on its values:
+``shaped_statement`` builds each shape once, with named bind parameters, and
+``shaped_parameters`` gives a request's values for them. Building and hashing a new
+``Select`` per request cost more than running it; a shaped statement is compiled once and
+its SQL sent to the driver as is (``SqlUnitOfWork.fetch_all``). SQLite's statement depends
+on the search's terms (one ``LIKE`` per term), so it is built per request
+(``find_statement``).
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -23,10 +32,14 @@ from domain.search import SearchQuery, Term, encode, relevance
 
 __all__ = [
     "RELEVANCE_FUNCTION",
+    "Shape",
     "conditions",
     "find_statement",
     "ordering",
     "score",
+    "shape_of",
+    "shaped_parameters",
+    "shaped_statement",
     "sqlite_relevance",
 ]
 
@@ -114,8 +127,27 @@ def score(where: NoteFilter, dialect: str) -> sa.ColumnElement[float]:
     )
 
 
+class _Keyset(Protocol):
+    """Where a page ends: a ``Position``'s values, or bind parameters standing for them."""
+
+    @property
+    def moment(self) -> Any: ...
+
+    @property
+    def id(self) -> Any: ...
+
+    @property
+    def score(self) -> Any: ...
+
+
+class _BoundKeyset(NamedTuple):
+    moment: sa.BindParameter[Any]
+    id: sa.BindParameter[Any]
+    score: sa.BindParameter[Any]
+
+
 def ordering(
-    order: Order, rank: sa.ColumnElement[float], after: Position | None
+    order: Order, rank: sa.ColumnElement[float], after: _Keyset | None
 ) -> tuple[list[sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]:
     """The ORDER BY of ``order``, and the keyset condition for the notes after ``after``."""
     created, updated, ident = notes.c.created_date, notes.c.updated_date, notes.c.id
@@ -161,7 +193,13 @@ def find_statement(
     skip: int,
     dialect: str,
 ) -> sa.Select[Any]:
-    """The whole query of ``NoteRepository.find``: ``columns`` and the ``score``."""
+    """The whole query of ``NoteRepository.find``: ``columns`` and the ``score``, with the
+    values of this request bound in it. On PostgreSQL it is the shaped statement with
+    these values, exactly the SQL the repository runs."""
+    if dialect == "postgresql":
+        return shaped_statement(tuple(columns), shape_of(where, order, after, skip)).params(
+            shaped_parameters(owner_id, where, limit=limit, after=after, skip=skip)
+        )
     rank = score(where, dialect)
     keys, cut = ordering(order, rank, after)
     clauses = conditions(owner_id, where, dialect)
@@ -174,3 +212,77 @@ def find_statement(
         .limit(limit)
         .offset(skip)
     )
+
+
+class Shape(NamedTuple):
+    """What a PostgreSQL ``find`` statement depends on; the values are parameters."""
+
+    order: Order
+    tags: bool
+    search: bool
+    after: bool
+    skip: bool
+
+
+def shape_of(where: NoteFilter, order: Order, after: Position | None, skip: int) -> Shape:
+    return Shape(order, bool(where.tags), where.search is not None, after is not None, skip > 0)
+
+
+def _named(name: str, type_: sa.types.TypeEngine[Any]) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=type_)
+
+
+@lru_cache(maxsize=128)
+def shaped_statement(columns: tuple[sa.ColumnElement[Any], ...], shape: Shape) -> sa.Select[Any]:
+    """The PostgreSQL ``find`` statement of ``shape``, built once, with the bind parameters
+    ``shaped_parameters`` names: the same SQL ``find_statement`` builds per request."""
+    clauses: list[sa.ColumnElement[bool]] = [notes.c.owner_id == _named("owner_id", sa.Uuid())]
+    if shape.tags:
+        wanted = _named("tags", postgresql.ARRAY(sa.Text()))
+        clauses.append(sa.type_coerce(notes.c.tags, postgresql.ARRAY(sa.Text())).contains(wanted))
+    rank: sa.ColumnElement[float]
+    if shape.search:
+        query = sa.func.to_tsquery(
+            sa.literal_column("'simple'::regconfig"), _named("tsquery", sa.String())
+        )
+        clauses.append(_VECTOR.op("@@")(query))
+        rank = sa.func.ts_rank(_VECTOR, query, type_=sa.Float())
+    else:
+        rank = sa.literal_column("0.0::float8", sa.Float())
+    after = (
+        _BoundKeyset(
+            _named("after_moment", notes.c.created_date.type),
+            _named("after_id", sa.Uuid()),
+            _named("after_score", sa.Float()),
+        )
+        if shape.after
+        else None
+    )
+    keys, cut = ordering(shape.order, rank, after)
+    if cut is not None:
+        clauses.append(cut)
+    statement = (
+        sa.select(*columns, rank.label("score"))
+        .where(*clauses)
+        .order_by(*keys)
+        .limit(_named("limit", sa.Integer()))
+    )
+    return statement.offset(_named("skip", sa.Integer())) if shape.skip else statement
+
+
+def shaped_parameters(
+    owner_id: Any, where: NoteFilter, *, limit: int, after: Position | None, skip: int
+) -> dict[str, Any]:
+    """The values of one request for its ``shaped_statement``, by parameter name."""
+    values: dict[str, Any] = {"owner_id": owner_id, "limit": limit}
+    if where.tags:
+        values["tags"] = list(where.tags)
+    if where.search is not None:
+        values["tsquery"] = _tsquery_text(where.search)
+    if after is not None:
+        values["after_moment"] = after.moment
+        values["after_id"] = after.id
+        values["after_score"] = after.score
+    if skip > 0:
+        values["skip"] = skip
+    return values

@@ -11,8 +11,9 @@ from uuid import uuid4
 
 import pytest
 
-from application import Conflict, UnitOfWorkFactory
+from application import Conflict, NoteFilter, UnitOfWorkFactory
 from domain import Title
+from domain.search import parse_query
 from tests.support import ALICE, BOB, START, make_note
 
 
@@ -123,6 +124,65 @@ async def test_adding_an_existing_id_is_a_conflict(uow_factory: UnitOfWorkFactor
         stored = await uow.notes.get(ALICE, note.id)
     assert stored is not None
     assert stored.title.value == "Groceries"
+
+
+async def test_a_lone_add_left_without_commit_writes_nothing(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """An adapter may hold a lone write back until ``commit()``: leaving without it (or
+    after ``rollback()``) still writes nothing, and the unit of work after it starts
+    clean."""
+    dropped, rolled_back, kept = make_note("dropped"), make_note("rolled back"), make_note("kept")
+    async with uow_factory() as uow:
+        await uow.notes.add(dropped)
+    async with uow_factory() as uow:
+        await uow.notes.add(rolled_back)
+        await uow.rollback()
+    await _committed(uow_factory, kept)
+    async with uow_factory() as uow:
+        assert [n.id for n in await uow.notes.list(ALICE, limit=10)] == [kept.id]
+
+
+async def test_a_unit_of_work_reads_the_note_it_just_added(uow_factory: UnitOfWorkFactory) -> None:
+    earlier = make_note("earlier", created=START)
+    await _committed(uow_factory, earlier)
+    note = make_note("Sourdough", "starter", ("baking",), created=START + timedelta(seconds=1))
+    async with uow_factory() as uow:
+        await uow.notes.add(note)
+        found = await uow.notes.find(ALICE, NoteFilter(tags=("baking",)), "created_desc", limit=5)
+        assert [ranked.note for ranked in found] == [note]
+        searched = await uow.notes.find(
+            ALICE, NoteFilter(search=parse_query("starter")), "relevance", limit=5
+        )
+        assert [ranked.note for ranked in searched] == [note]
+        locked = await uow.notes.get(ALICE, note.id, for_update=True)
+        assert locked is not None
+        assert (locked.title, locked.tags, locked.version) == (note.title, note.tags, 1)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [n.id for n in await uow.notes.list(ALICE, limit=10)] == [note.id, earlier.id]
+
+
+async def test_a_conflicting_add_fails_by_commit_at_the_latest_and_writes_nothing(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """Whether a broken rule shows at ``add`` or at ``commit()``, it is ``Conflict``, and
+    nothing of the unit of work is written; a read after the add reports it too."""
+    note = make_note()
+    await _committed(uow_factory, note)
+    with pytest.raises(Conflict):
+        async with uow_factory() as uow:
+            await uow.notes.add(make_note("again", note_id=note.id))
+            await uow.notes.get(ALICE, note.id)
+            await uow.commit()
+    other = make_note("other")
+    with pytest.raises(Conflict):
+        async with uow_factory() as uow:
+            await uow.notes.add(other)
+            await uow.notes.add(make_note("again", note_id=note.id))
+            await uow.commit()
+    async with uow_factory() as uow:
+        assert [n.title.value for n in await uow.notes.list(ALICE, limit=10)] == ["Groceries"]
 
 
 async def test_list_is_newest_first_with_id_breaking_ties(uow_factory: UnitOfWorkFactory) -> None:

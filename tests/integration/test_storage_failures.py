@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sqlalchemy import SqlDatabase, create_engine
 from application import StorageUnavailable
+from tests.integration.tcp_proxy import proxied
 from tests.support import ALICE, make_note, register_owners
 
 
@@ -60,9 +61,72 @@ async def test_a_commit_on_a_killed_connection_fails_and_writes_nothing(
 ) -> None:
     with pytest.raises(StorageUnavailable):
         async with postgres_database.unit_of_work() as uow:
-            await uow.notes.add(make_note())
-            await _terminate_idle_transactions(postgres_url)
+            # Two writes: the first one is sent, in a transaction, when the second one comes.
+            await uow.notes.add(make_note("first"))
+            await uow.notes.add(make_note("second"))
+            assert await _terminate_idle_transactions(postgres_url) == 1
             await uow.commit()
+    async with postgres_database.unit_of_work() as uow:
+        assert await uow.notes.list(ALICE, limit=10) == []
+
+
+async def test_a_lone_add_is_sent_at_commit_on_a_new_connection_when_its_own_was_dropped(
+    postgres_database: SqlDatabase, postgres_url: str
+) -> None:
+    """A lone add is held back until ``commit()``, so a pooled connection dropped meanwhile
+    costs nothing: nothing was sent on it, and the write goes out once on a new one."""
+    note = make_note()
+    async with proxied(postgres_url) as proxy:
+        engine = create_engine(proxy.url)
+        try:
+            async with SqlDatabase(engine).unit_of_work() as uow:
+                await uow.notes.add(note)
+                await proxy.drop_connections()
+                await uow.commit()
+        finally:
+            await engine.dispose()
+    async with postgres_database.unit_of_work() as uow:
+        assert await uow.notes.get(ALICE, note.id) == note
+
+
+async def test_a_lone_add_whose_database_became_unreachable_fails_at_commit(
+    postgres_database: SqlDatabase, postgres_url: str
+) -> None:
+    note = make_note()
+    async with proxied(postgres_url) as proxy:
+        engine = create_engine(proxy.url, connect_timeout=1.0)
+        try:
+            with pytest.raises(StorageUnavailable):
+                async with SqlDatabase(engine).unit_of_work() as uow:
+                    await uow.notes.add(note)
+                    await proxy.close()
+                    await uow.commit()
+        finally:
+            await engine.dispose()
+    async with postgres_database.unit_of_work() as uow:
+        assert await uow.notes.list(ALICE, limit=10) == []
+
+
+async def test_a_lone_add_left_without_commit_sends_nothing(
+    postgres_database: SqlDatabase, postgres_url: str
+) -> None:
+    """Not even a ``BEGIN``: not a byte goes to the server for the unit of work."""
+    async with proxied(postgres_url) as proxy:
+        engine = create_engine(proxy.url, pool_size=1, max_overflow=0)
+        try:
+            database = SqlDatabase(engine)
+            async with database.unit_of_work() as uow:  # connects, and warms the pool up
+                await uow.notes.list(ALICE, limit=1)
+            sent = proxy.bytes_to_server
+            async with database.unit_of_work() as uow:
+                await uow.notes.add(make_note())
+            with pytest.raises(RuntimeError):
+                async with database.unit_of_work() as uow:
+                    await uow.notes.add(make_note())
+                    raise RuntimeError("the use case failed after adding")
+            assert proxy.bytes_to_server == sent
+        finally:
+            await engine.dispose()
     async with postgres_database.unit_of_work() as uow:
         assert await uow.notes.list(ALICE, limit=10) == []
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime, timedelta, timezone
+from uuid import uuid4
 
 import pytest
 
@@ -167,3 +169,35 @@ class TestNote:
 
     def test_timestamps_in_utc_are_accepted(self) -> None:
         assert make_note(created=datetime(2026, 1, 1, tzinfo=UTC)).created_date.tzinfo is UTC
+
+
+def test_a_restored_note_equals_the_checked_one_field_for_field() -> None:
+    checked = Note.create(
+        id=uuid4(),
+        owner_id=uuid4(),
+        title=Title("  Groceries "),
+        description=Description("milk, eggs"),
+        tags=Tags(("Home", "weekly", "home")),
+        now=START,
+    ).edited(now=START + timedelta(seconds=5))
+    restored = Note.restore(
+        id=checked.id,
+        owner_id=checked.owner_id,
+        title=checked.title.value,
+        description=checked.description.value,
+        tags=list(checked.tags.values),
+        created_date=checked.created_date,
+        updated_date=checked.updated_date,
+        version=checked.version,
+    )
+    assert restored == checked
+    assert [getattr(restored, f.name) for f in fields(Note)] == [
+        getattr(checked, f.name) for f in fields(Note)
+    ]
+    assert restored.tags.values == ("home", "weekly")
+    assert isinstance(restored.tags.values, tuple)
+    assert type(restored.title) is Title
+    assert type(restored.description) is Description
+    with pytest.raises(FrozenInstanceError):
+        restored.title.value = "changed"  # type: ignore[misc]
+    assert restored.edited(now=START + timedelta(seconds=9), title=Title("New")).version == 3

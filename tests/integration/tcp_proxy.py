@@ -1,0 +1,92 @@
+"""A TCP proxy in front of the test PostgreSQL, to cut the service's connections at will."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.engine import make_url
+
+
+class Proxy:
+    """Forwards connections made to ``url`` to the server behind ``upstream_url``.
+
+    ``drop_connections`` closes every connection it carries (as a server restart or a
+    failover does) and goes on accepting new ones; ``close`` also stops accepting them, so
+    the database is unreachable.
+    """
+
+    def __init__(self, upstream_url: str) -> None:
+        parsed = make_url(upstream_url)
+        socket_dir = parsed.query.get("host")
+        self._upstream_unix = (
+            f"{socket_dir}/.s.PGSQL.{parsed.port or 5432}"
+            if isinstance(socket_dir, str) and socket_dir.startswith("/")
+            else None
+        )
+        self._upstream = (parsed.host or "127.0.0.1", parsed.port or 5432)
+        self._parsed = parsed
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+        self.url = ""
+        self.bytes_to_server = 0
+        """How many bytes the clients have sent to the server so far."""
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = (
+            self._parsed.difference_update_query(["host"])
+            .set(host="127.0.0.1", port=port)
+            .render_as_string(hide_password=False)
+        )
+
+    async def _serve(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        if self._upstream_unix is not None:
+            server_in, server_out = await asyncio.open_unix_connection(self._upstream_unix)
+        else:
+            server_in, server_out = await asyncio.open_connection(*self._upstream)
+        self._writers.update((client_out, server_out))
+        await asyncio.gather(
+            self._pipe(client_in, server_out, upstream=True),
+            self._pipe(server_in, client_out, upstream=False),
+        )
+
+    async def _pipe(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, *, upstream: bool
+    ) -> None:
+        with contextlib.suppress(OSError, ConnectionError):
+            while data := await source.read(65536):
+                if upstream:
+                    self.bytes_to_server += len(data)
+                sink.write(data)
+                await sink.drain()
+        sink.close()
+        self._writers.discard(sink)
+
+    async def drop_connections(self) -> None:
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+        # Let the clients' event loop see the connections close.
+        await asyncio.sleep(0.05)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        await self.drop_connections()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def proxied(upstream_url: str) -> AsyncIterator[Proxy]:
+    proxy = Proxy(upstream_url)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.close()
