@@ -182,6 +182,11 @@ class Reference:
         self._log.close()
 
 
+def reset_peak_rss(pid: int) -> None:
+    """Start the process's peak RSS (VmHWM) afresh from its current RSS (Linux 4.0+)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def vm_hwm_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -301,9 +306,14 @@ async def _main(options: argparse.Namespace) -> None:
                     if check is not None and check.status_code != 200:
                         raise RuntimeError(f"{base}{workload.path}: {check.status_code}")
             results: dict[str, dict[str, list[Run]]] = {}
-            peak_rss = float("nan")
+            peak_rss = lifetime_peak = float("nan")
             for workload in workloads:
                 token = login(service.base_url, "bench", password)
+                if workload is workloads[0]:
+                    # The peak so far is Argon2's (64 MiB per hash, for the logins): the
+                    # figure asked for is the peak under the GET load, measured from here.
+                    lifetime_peak = vm_hwm_mb(service.pid)
+                    reset_peak_rss(service.pid)
                 runs: dict[str, list[Run]] = {name: [] for name in apps}
                 # A short warm-up of each, then A/B/A/B.
                 for base in apps.values():
@@ -333,7 +343,7 @@ async def _main(options: argparse.Namespace) -> None:
         cold = cold_start()
         print("tests/unit…", flush=True)
         unit = unit_tests_wall()
-    table = render(results, options, peak_rss, cold, unit)
+    table = render(results, options, peak_rss, lifetime_peak, cold, unit)
     print()
     print(table)
     Path(options.results).write_text(table)  # noqa: ASYNC240
@@ -347,6 +357,7 @@ def render(
     results: dict[str, dict[str, list[Run]]],
     options: argparse.Namespace,
     peak_rss: float,
+    lifetime_peak: float,
     cold: float,
     unit: float,
 ) -> str:
@@ -383,8 +394,9 @@ def render(
         )
     lines += [
         "",
-        f"- Service worker's peak RSS (VmHWM) after the GET load: {peak_rss:.1f} MB "
-        "(target ≤ 150 MB)",
+        f"- Service worker's peak RSS (VmHWM) under the GET load: {peak_rss:.1f} MB "
+        f"(target ≤ 150 MB); before it, with the logins' Argon2 hashes (64 MiB each): "
+        f"{lifetime_peak:.1f} MB",
         f"- Cold start of `notes serve` on a new embedded database (initdb, migrations) to "
         f"the first 200 from `/readyz`: {cold:.2f} s",
         f"- Wall time of `pytest -q tests/unit`: {unit:.2f} s",
