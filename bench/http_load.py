@@ -268,6 +268,7 @@ def commit() -> str:
 
 async def _main(options: argparse.Namespace) -> None:
     binary = ensure_wrk()
+    measured_on = commit()  # before --profile writes its files into the work tree
     async with _database() as url:
         await migrated(url)
         secret = secrets.token_urlsafe(48)
@@ -343,7 +344,7 @@ async def _main(options: argparse.Namespace) -> None:
         cold = cold_start()
         print("tests/unit…", flush=True)
         unit = unit_tests_wall()
-    table = render(results, options, peak_rss, lifetime_peak, cold, unit)
+    table = render(results, options, measured_on, peak_rss, lifetime_peak, cold, unit)
     print()
     print(table)
     Path(options.results).write_text(table)  # noqa: ASYNC240
@@ -356,6 +357,7 @@ TARGETS = {"GET /notes/{id}": 0.60}
 def render(
     results: dict[str, dict[str, list[Run]]],
     options: argparse.Namespace,
+    measured_on: str,
     peak_rss: float,
     lifetime_peak: float,
     cold: float,
@@ -369,7 +371,7 @@ def render(
         "",
         f"Command: `.venv/bin/python -m bench.http_load --duration {options.duration} "
         f"--rounds {options.rounds} --notes {options.notes}`  ",
-        f"Commit: {commit()}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  ",
+        f"Commit: {measured_on}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}, "
         f"Python {platform.python_version()}  ",
         f"wrk: {THREADS} threads, {CONNECTIONS} connections, {options.duration} s a run, "
