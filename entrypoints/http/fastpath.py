@@ -90,9 +90,7 @@ def _value(field: ModelField, location: str) -> _Value | None:
     info = field.field_info
     if info.validation_alias is not None or getattr(field, "validation_alias", None):
         return None
-    key = field.alias
-    if location == "header":
-        key = key.lower()
+    key = field.alias  # header names: Starlette's Headers compare them case-insensitively
     annotation = info.annotation
     origin = getattr(annotation, "__origin__", None)
     sequence = origin in (list, tuple, set, frozenset) or annotation in (list, tuple, set)

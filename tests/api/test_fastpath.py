@@ -132,7 +132,11 @@ def solver_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 GOOD = {"authorization": "Bearer good"}
 ITEM = "0b6bd0a4-3c1b-4c57-9d0a-6a2f2a3b8c11"
 
-WELL_FORMED = [
+Case = tuple[str, str, dict[str, str], object]
+"""A request: method, URL, headers, and a body (JSON, or text sent as JSON, or None)."""
+
+
+WELL_FORMED: list[Case] = [
     ("GET", f"/items/{ITEM}", GOOD, None),
     ("GET", f"/items/{ITEM}", {**GOOD, "If-None-Match": '"3"'}, None),
     ("GET", "/items/", GOOD, None),
@@ -141,7 +145,7 @@ WELL_FORMED = [
     ("POST", "/items/many", GOOD, [{"name": "x"}, {"name": "y", "size": 2}]),
 ]
 
-MALFORMED = [
+MALFORMED: list[Case] = [
     ("GET", "/items/not-a-uuid", GOOD, None),
     ("GET", "/items/?limit=0", GOOD, None),
     ("GET", "/items/?limit=x&order=sideways", GOOD, None),
@@ -155,7 +159,7 @@ MALFORMED = [
     ("POST", "/items/many", GOOD, [{"name": "x"}] * 4),
 ]
 
-REFUSED = [
+REFUSED: list[Case] = [
     ("GET", f"/items/{ITEM}", {}, None),
     ("GET", "/items/not-a-uuid", {"authorization": "Bearer bad"}, None),
     ("POST", "/items/", {}, {"name": "x"}),
@@ -163,12 +167,10 @@ REFUSED = [
 
 
 async def _both(
-    clients: tuple[httpx.AsyncClient, ...],
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    body: object,
+    clients: tuple[httpx.AsyncClient, ...], case: Case
 ) -> list[tuple[int, dict[str, str], bytes]]:
+    """Each client's answer to ``case``: status, headers, body."""
+    method, url, headers, body = case
     answers = []
     for client in clients:
         if isinstance(body, str):
@@ -183,46 +185,37 @@ async def _both(
     return answers
 
 
-@pytest.mark.parametrize(("method", "url", "headers", "body"), WELL_FORMED + MALFORMED + REFUSED)
+@pytest.mark.parametrize("case", WELL_FORMED + MALFORMED + REFUSED)
 async def test_every_answer_is_fastapis(
     clients: tuple[httpx.AsyncClient, ...],
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    body: object,
+    case: Case,
 ) -> None:
-    fast, plain = await _both(clients, method, url, headers, body)
+    fast, plain = await _both(clients, case)
     assert fast == plain
 
 
-@pytest.mark.parametrize(("method", "url", "headers", "body"), WELL_FORMED)
+@pytest.mark.parametrize("case", WELL_FORMED)
 async def test_a_well_formed_request_skips_fastapis_solver(
     clients: tuple[httpx.AsyncClient, ...],
     solver_calls: list[int],
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    body: object,
+    case: Case,
 ) -> None:
-    fast, _plain = await _both(clients, method, url, headers, body)
+    fast, _plain = await _both(clients, case)
     assert fast[0] == 200
     # The plain app solved once; the fast one not at all.
     assert len(solver_calls) == 1
 
 
-@pytest.mark.parametrize(("method", "url", "headers", "body"), MALFORMED)
+@pytest.mark.parametrize("case", MALFORMED)
 async def test_a_malformed_request_is_left_to_fastapi(
     clients: tuple[httpx.AsyncClient, ...],
     solver_calls: list[int],
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    body: object,
+    case: Case,
 ) -> None:
     fast_client, plain_client = clients
-    await _both((plain_client,), method, url, headers, body)
+    await _both((plain_client,), case)
     by_fastapi = len(solver_calls)
-    fast = await _both((fast_client,), method, url, headers, body)
+    fast = await _both((fast_client,), case)
     assert fast[0][0] in (400, 422)
     # The fast route's request went through FastAPI's handler just as the plain one did.
     assert len(solver_calls) == 2 * by_fastapi
@@ -258,5 +251,5 @@ async def test_any_query_gets_fastapis_answer(
     clients: tuple[httpx.AsyncClient, ...], pairs: list[tuple[str, str]]
 ) -> None:
     query = "&".join(f"{name}={value}" for name, value in pairs)
-    fast, plain = await _both(clients, "GET", f"/items/?{query}", GOOD, None)
+    fast, plain = await _both(clients, ("GET", f"/items/?{query}", GOOD, None))
     assert fast == plain

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sqlalchemy import SqlDatabase, create_engine
 from application import StorageUnavailable
-from tests.integration.tcp_proxy import proxied
+from tests.integration.tcp_proxy import Proxy, proxied
 from tests.support import ALICE, make_note, register_owners
 
 
@@ -70,21 +73,29 @@ async def test_a_commit_on_a_killed_connection_fails_and_writes_nothing(
         assert await uow.notes.list(ALICE, limit=10) == []
 
 
+@asynccontextmanager
+async def _through_proxy(
+    postgres_url: str, **engine_options: Any
+) -> AsyncIterator[tuple[Proxy, SqlDatabase]]:
+    """A proxy in front of the test database, and the database reached through it."""
+    async with proxied(postgres_url) as proxy:
+        engine = create_engine(proxy.url, **engine_options)
+        try:
+            yield proxy, SqlDatabase(engine)
+        finally:
+            await engine.dispose()
+
+
 async def test_a_lone_add_is_sent_at_commit_on_a_new_connection_when_its_own_was_dropped(
     postgres_database: SqlDatabase, postgres_url: str
 ) -> None:
     """A lone add is held back until ``commit()``, so a pooled connection dropped meanwhile
     costs nothing: nothing was sent on it, and the write goes out once on a new one."""
     note = make_note()
-    async with proxied(postgres_url) as proxy:
-        engine = create_engine(proxy.url)
-        try:
-            async with SqlDatabase(engine).unit_of_work() as uow:
-                await uow.notes.add(note)
-                await proxy.drop_connections()
-                await uow.commit()
-        finally:
-            await engine.dispose()
+    async with _through_proxy(postgres_url) as (proxy, database), database.unit_of_work() as uow:
+        await uow.notes.add(note)
+        await proxy.drop_connections()
+        await uow.commit()
     async with postgres_database.unit_of_work() as uow:
         assert await uow.notes.get(ALICE, note.id) == note
 
@@ -93,16 +104,12 @@ async def test_a_lone_add_whose_database_became_unreachable_fails_at_commit(
     postgres_database: SqlDatabase, postgres_url: str
 ) -> None:
     note = make_note()
-    async with proxied(postgres_url) as proxy:
-        engine = create_engine(proxy.url, connect_timeout=1.0)
-        try:
-            with pytest.raises(StorageUnavailable):
-                async with SqlDatabase(engine).unit_of_work() as uow:
-                    await uow.notes.add(note)
-                    await proxy.close()
-                    await uow.commit()
-        finally:
-            await engine.dispose()
+    async with _through_proxy(postgres_url, connect_timeout=1.0) as (proxy, database):
+        with pytest.raises(StorageUnavailable):
+            async with database.unit_of_work() as uow:
+                await uow.notes.add(note)
+                await proxy.close()
+                await uow.commit()
     async with postgres_database.unit_of_work() as uow:
         assert await uow.notes.list(ALICE, limit=10) == []
 
@@ -111,22 +118,17 @@ async def test_a_lone_add_left_without_commit_sends_nothing(
     postgres_database: SqlDatabase, postgres_url: str
 ) -> None:
     """Not even a ``BEGIN``: not a byte goes to the server for the unit of work."""
-    async with proxied(postgres_url) as proxy:
-        engine = create_engine(proxy.url, pool_size=1, max_overflow=0)
-        try:
-            database = SqlDatabase(engine)
-            async with database.unit_of_work() as uow:  # connects, and warms the pool up
-                await uow.notes.list(ALICE, limit=1)
-            sent = proxy.bytes_to_server
+    async with _through_proxy(postgres_url, pool_size=1, max_overflow=0) as (proxy, database):
+        async with database.unit_of_work() as uow:  # connects, and warms the pool up
+            await uow.notes.list(ALICE, limit=1)
+        sent = proxy.bytes_to_server
+        async with database.unit_of_work() as uow:
+            await uow.notes.add(make_note())
+        with pytest.raises(RuntimeError):
             async with database.unit_of_work() as uow:
                 await uow.notes.add(make_note())
-            with pytest.raises(RuntimeError):
-                async with database.unit_of_work() as uow:
-                    await uow.notes.add(make_note())
-                    raise RuntimeError("the use case failed after adding")
-            assert proxy.bytes_to_server == sent
-        finally:
-            await engine.dispose()
+                raise RuntimeError("the use case failed after adding")
+        assert proxy.bytes_to_server == sent
     async with postgres_database.unit_of_work() as uow:
         assert await uow.notes.list(ALICE, limit=10) == []
 
