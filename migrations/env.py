@@ -4,6 +4,11 @@ The database URL comes from the Alembic config when the service's own ``notes db
 (or a test) sets it, and otherwise from the service's settings (``NOTES_DATABASE_URL``), so
 plain ``alembic upgrade head`` migrates the database the service would use. A caller may also
 hand over an open connection in ``config.attributes["connection"]``.
+
+Each revision runs in a transaction of its own (``transaction_per_migration``): a distributed
+database (Citus) refuses DDL on a table after parallel DDL on another in one transaction, and
+one revision's failure then leaves the revisions before it applied. On a database with the
+``citus`` extension the session also asks for sequential shard access for the same reason.
 """
 
 from __future__ import annotations
@@ -45,17 +50,33 @@ def _configure(connection: sa.Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        transaction_per_migration=True,
         compare_type=True,
         include_object=include_in_comparison,
     )
 
 
 def _run(connection: sa.Connection) -> None:
-    _configure(connection)
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-    with context.begin_transaction():
-        context.run_migrations()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        # A session lock: it outlives each revision's transaction.
+        connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        citus = connection.execute(
+            sa.text("SELECT count(*) FROM pg_extension WHERE extname = 'citus'")
+        ).scalar_one()
+        if citus:
+            connection.execute(sa.text("SET citus.multi_shard_modify_mode TO 'sequential'"))
+        connection.commit()
+    try:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if postgres:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+            connection.commit()
 
 
 async def _run_async() -> None:

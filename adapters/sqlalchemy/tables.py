@@ -2,11 +2,19 @@
 
 The naming convention gives every constraint and index a stable name, so Alembic's
 migrations and autogenerate comparisons agree on every database.
+
+Every table says how it is placed when the database is sharded (``notes db distribute``),
+in its ``info``: a table whose rows belong to a user names its owner column
+(``info={"owner": column}``); its primary key and every unique constraint start with that
+column, and every statement on it filters by it, so each request touches one shard.
+A table shared by everyone is a reference table (``info={"reference": True}``), copied to
+every node. ``placement`` reads it back.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import uuid
+from typing import Final, Literal
 
 import sqlalchemy as sa
 
@@ -21,6 +29,8 @@ __all__ = [
     "login_failures",
     "metadata",
     "notes",
+    "owner_column",
+    "placement",
     "refresh_tokens",
     "users",
 ]
@@ -44,36 +54,45 @@ users = sa.Table(
     sa.Column("username_key", sa.String(MAX_USERNAME_LENGTH), nullable=False, unique=True),
     sa.Column("password_hash", sa.Text(), nullable=False),
     sa.Column("created_date", UtcDateTime(), nullable=False),
+    # Read by id and by username on every request that needs a user: on every node.
+    info={"reference": True},
 )
 
 refresh_tokens = sa.Table(
     "refresh_tokens",
     metadata,
-    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("id", sa.Uuid(), nullable=False),
     sa.Column("user_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("family_id", sa.Uuid(), nullable=False, index=True),
-    # SHA-256 of the secret, hex: the secret itself is never stored.
-    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("family_id", sa.Uuid(), nullable=False),
+    # SHA-256 of the token the client holds, hex: the token itself is never stored.
+    sa.Column("token_hash", sa.String(64), nullable=False),
     sa.Column("issued_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
     sa.Column("used_at", UtcDateTime(), nullable=True),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
-    sa.Index(None, "user_id"),
+    sa.PrimaryKeyConstraint("user_id", "id"),
+    sa.UniqueConstraint("user_id", "token_hash"),
+    sa.Index(None, "user_id", "family_id"),
+    info={"owner": "user_id"},
 )
 
 login_failures = sa.Table(
     "login_failures",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
     sa.Column("username_key", sa.String(MAX_USERNAME_LENGTH), nullable=False),
+    # Made here: a key that starts with the username cannot take SQLite's autoincrement.
+    sa.Column("id", sa.Uuid(), nullable=False, default=uuid.uuid4),
     sa.Column("failed_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("username_key", "id"),
     sa.Index(None, "username_key", "failed_at"),
+    # Failures are counted per username, whether or not a user has it.
+    info={"owner": "username_key"},
 )
 
 notes = sa.Table(
     "notes",
     metadata,
-    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("id", sa.Uuid(), nullable=False),
     sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("title", sa.String(MAX_TITLE_LENGTH), nullable=False),
     sa.Column("description", sa.Text(), nullable=False),
@@ -86,11 +105,14 @@ notes = sa.Table(
     sa.Column("search_title", sa.Text(), nullable=False, server_default=""),
     sa.Column("search_body", sa.Text(), nullable=False, server_default=""),
     sa.CheckConstraint("version >= 1", name="version_positive"),
+    # Ids are unique everywhere (UUIDv7); the key starts with the owner for sharding.
+    sa.PrimaryKeyConstraint("owner_id", "id"),
     # Every listing is one owner's notes in one order: these serve each order by keyset.
     sa.Index(None, "owner_id", "created_date", "id"),
     sa.Index(None, "owner_id", "updated_date", "id"),
     # A GIN index on PostgreSQL: "carries all these tags" is an index lookup.
     sa.Index(None, "tags", postgresql_using="gin"),
+    info={"owner": "owner_id"},
 )
 
 idempotency_keys = sa.Table(
@@ -105,6 +127,7 @@ idempotency_keys = sa.Table(
     sa.Column("result", sa.Text(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
+    info={"owner": "owner_id"},
 )
 
 DATABASE_MAINTAINED: Final = frozenset({"search_vector", "ix_notes_search_vector"})
@@ -117,3 +140,18 @@ def include_in_comparison(
 ) -> bool:
     """Alembic's ``include_object`` hook: compare everything but ``DATABASE_MAINTAINED``."""
     return name not in DATABASE_MAINTAINED
+
+
+def owner_column(table: sa.Table) -> str | None:
+    """The column naming the user a row of ``table`` belongs to; ``None`` if it is shared."""
+    owner: str | None = table.info.get("owner")
+    return owner
+
+
+def placement(table: sa.Table) -> Literal["per-user", "reference"]:
+    """How ``table`` is placed on a sharded database; ``LookupError`` if it does not say."""
+    if owner_column(table) is not None:
+        return "per-user"
+    if table.info.get("reference"):
+        return "reference"
+    raise LookupError(f"table {table.name} declares neither an owner nor a reference placement")

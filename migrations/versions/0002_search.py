@@ -8,6 +8,8 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -31,30 +33,72 @@ def _encoded(text: str) -> str:
 
 
 def _backfill() -> None:
-    """Compute the searchable tokens of the notes that exist, a batch at a time."""
+    """Compute the searchable tokens of the notes that exist: one owner at a time, a batch
+    of that owner's notes at a time, every statement filtered by the owner (on a sharded
+    database, each goes to one shard)."""
     bind = op.get_bind()
     notes = sa.table(
         "notes",
         sa.column("id", sa.Uuid()),
+        sa.column("owner_id", sa.Uuid()),
         sa.column("title", sa.Text()),
         sa.column("description", sa.Text()),
         sa.column("search_title", sa.Text()),
         sa.column("search_body", sa.Text()),
     )
+    users = sa.table("users", sa.column("id", sa.Uuid()))
+    update = (
+        notes.update()
+        .where(notes.c.owner_id == sa.bindparam("owner"), notes.c.id == sa.bindparam("note"))
+        .values(search_title=sa.bindparam("title"), search_body=sa.bindparam("body"))
+    )
+    for owner in _batched(bind, users.c.id):
+        for rows in _note_batches(bind, notes, owner):
+            bind.execute(
+                update,
+                [
+                    {
+                        "owner": owner,
+                        "note": note_id,
+                        "title": _encoded(title),
+                        "body": _encoded(description),
+                    }
+                    for note_id, title, description in rows
+                ],
+            )
+
+
+def _batched(bind: sa.Connection, key: sa.ColumnClause[Any]) -> Any:
+    """Every value of ``key`` (a reference table's key), read ``_BATCH`` at a time."""
     last = None
     while True:
-        query = sa.select(notes.c.id, notes.c.title, notes.c.description).order_by(notes.c.id)
+        query = sa.select(key).order_by(key).limit(_BATCH)
+        if last is not None:
+            query = query.where(key > last)
+        values = list(bind.execute(query).scalars())
+        yield from values
+        if len(values) < _BATCH:
+            return
+        last = values[-1]
+
+
+def _note_batches(bind: sa.Connection, notes: sa.TableClause, owner: Any) -> Any:
+    """The owner's notes as (id, title, description) rows, ``_BATCH`` at a time."""
+    last = None
+    while True:
+        query = (
+            sa.select(notes.c.id, notes.c.title, notes.c.description)
+            .where(notes.c.owner_id == owner)
+            .order_by(notes.c.id)
+            .limit(_BATCH)
+        )
         if last is not None:
             query = query.where(notes.c.id > last)
-        rows = bind.execute(query.limit(_BATCH)).all()
-        if not rows:
+        rows = bind.execute(query).all()
+        if rows:
+            yield rows
+        if len(rows) < _BATCH:
             return
-        for note_id, title, description in rows:
-            bind.execute(
-                notes.update()
-                .where(notes.c.id == note_id)
-                .values(search_title=_encoded(title), search_body=_encoded(description))
-            )
         last = rows[-1][0]
 
 
