@@ -70,12 +70,14 @@ def _rekey_notes(columns: tuple[str, ...]) -> None:
 
 def _rekey_refresh_tokens(*, owner_first: bool) -> None:
     if owner_first:
-        old_unique, new_unique = "uq_refresh_tokens_token_hash", "uq_refresh_tokens_user_id_token_hash"
+        old_unique = "uq_refresh_tokens_token_hash"
+        new_unique = "uq_refresh_tokens_user_id_token_hash"
         key, unique = ["user_id", "id"], ["user_id", "token_hash"]
         for index in ("ix_refresh_tokens_family_id", "ix_refresh_tokens_user_id"):
             op.drop_index(index, table_name="refresh_tokens")
     else:
-        old_unique, new_unique = "uq_refresh_tokens_user_id_token_hash", "uq_refresh_tokens_token_hash"
+        old_unique = "uq_refresh_tokens_user_id_token_hash"
+        new_unique = "uq_refresh_tokens_token_hash"
         key, unique = ["id"], ["token_hash"]
         op.drop_index("ix_refresh_tokens_user_id_family_id", table_name="refresh_tokens")
     if _sqlite():
