@@ -30,7 +30,7 @@ from application.ports import (
     UnitOfWorkFactory,
 )
 from domain import Password, RuleViolation, User, Username
-from domain.sessions import RefreshToken
+from domain.sessions import RefreshToken, client_token, user_of
 
 __all__ = ["Accounts", "LoginPolicy", "Session"]
 
@@ -56,6 +56,14 @@ class LoginPolicy:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _presented(refresh_token: str) -> tuple[UUID, str] | None:
+    """The user a presented refresh token names and the hash it is stored under; ``None``
+    for a token that names no user (one issued before tokens did: its holder signs in
+    again)."""
+    user_id = user_of(refresh_token)
+    return None if user_id is None else (user_id, _digest(refresh_token))
 
 
 class Accounts:
@@ -131,12 +139,15 @@ class Accounts:
         """The next session of the token's family, retiring the token. A token presented
         again after use revokes the whole family; ``NotAuthenticated`` in every refusal."""
         now = self._clock.now()
+        presented = _presented(refresh_token)
+        if presented is None:
+            raise NotAuthenticated("unknown refresh token")
         async with self._uow() as uow:
-            stored = await uow.refresh_tokens.get_by_hash(_digest(refresh_token), for_update=True)
+            stored = await uow.refresh_tokens.get_by_hash(*presented, for_update=True)
             if stored is None:
                 raise NotAuthenticated("unknown refresh token")
             if stored.replayed():
-                await uow.refresh_tokens.revoke_family(stored.family_id, now)
+                await uow.refresh_tokens.revoke_family(stored.user_id, stored.family_id, now)
                 await uow.commit()
                 raise NotAuthenticated("refresh token reused; its sessions are revoked")
             if not stored.usable(now):
@@ -149,10 +160,15 @@ class Accounts:
     async def log_out(self, refresh_token: str) -> None:
         """Revoke the token's family: this token and every one issued from it. An unknown
         token is ignored, so logging out twice is harmless."""
+        presented = _presented(refresh_token)
+        if presented is None:
+            return
         async with self._uow() as uow:
-            stored = await uow.refresh_tokens.get_by_hash(_digest(refresh_token), for_update=True)
+            stored = await uow.refresh_tokens.get_by_hash(*presented, for_update=True)
             if stored is not None:
-                await uow.refresh_tokens.revoke_family(stored.family_id, self._clock.now())
+                await uow.refresh_tokens.revoke_family(
+                    stored.user_id, stored.family_id, self._clock.now()
+                )
                 await uow.commit()
 
     def authenticate(self, access_token: str) -> UUID:
@@ -188,7 +204,7 @@ class Accounts:
 
     async def _start(self, uow: UnitOfWork, user_id: UUID, *, family_id: UUID) -> Session:
         now = self._clock.now()
-        secret = secrets.token_urlsafe(32)
+        secret = client_token(user_id, secrets.token_urlsafe(32))
         await uow.refresh_tokens.add(
             RefreshToken(
                 id=self._ids.new_id(),

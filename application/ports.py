@@ -128,22 +128,28 @@ class UserRepository(Protocol):
 
 
 class RefreshTokenRepository(Protocol):
-    """Refresh tokens, found by the hash of their secret."""
+    """Refresh tokens, found among their user's by the hash of the token the client holds.
 
-    async def add(self, token: RefreshToken) -> None: ...
+    Every method is scoped to one user: it reads, locks or changes that user's tokens only.
+    """
+
+    async def add(self, token: RefreshToken) -> None:
+        """Store a new token. ``Conflict`` if the user has a token with its id or hash."""
+        ...
 
     async def get_by_hash(
-        self, token_hash: str, *, for_update: bool = False
+        self, user_id: UUID, token_hash: str, *, for_update: bool = False
     ) -> RefreshToken | None:
-        """The token with this hash; ``for_update`` locks it as ``NoteRepository.get`` does."""
+        """The user's token with this hash; ``for_update`` locks it as ``NoteRepository.get``
+        does."""
         ...
 
     async def save(self, token: RefreshToken) -> None:
-        """Store the new state (used, revoked) of an existing token."""
+        """Store the new state (used, revoked) of an existing token of ``token.user_id``."""
         ...
 
-    async def revoke_family(self, family_id: UUID, at: datetime) -> None:
-        """Revoke every token of the family that is not revoked yet."""
+    async def revoke_family(self, user_id: UUID, family_id: UUID, at: datetime) -> None:
+        """Revoke every token of the user's family that is not revoked yet."""
         ...
 
 

@@ -145,34 +145,38 @@ class MemoryUnitOfWork:
 
 
 class MemoryNoteRepository:
+    """Notes keyed by (owner id, note id), as the SQL table's primary key."""
+
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
 
     async def add(self, note: Note) -> None:
         await _io()
-        await self._tx.lock("notes", note.id)
-        if self._tx.get("notes", note.id) is not None:
+        row = (note.owner_id, note.id)
+        await self._tx.lock("notes", row)
+        if self._tx.get("notes", row) is not None:
             raise Conflict(f"a note with id {note.id} exists")
-        self._tx.put("notes", note.id, note)
+        self._tx.put("notes", row, note)
 
     async def add_many(self, notes: Sequence[Note]) -> None:
         await _io()
-        for note in notes:
-            await self._tx.lock("notes", note.id)
-        taken = [n.id for n in notes if self._tx.get("notes", n.id) is not None]
-        if taken or len({n.id for n in notes}) != len(notes):
+        rows = [(note.owner_id, note.id) for note in notes]
+        for row in rows:
+            await self._tx.lock("notes", row)
+        taken = [row[1] for row in rows if self._tx.get("notes", row) is not None]
+        if taken or len(set(rows)) != len(notes):
             raise Conflict(f"notes with these ids exist: {taken}")
-        for note in notes:
-            self._tx.put("notes", note.id, note)
+        for row, note in zip(rows, notes, strict=True):
+            self._tx.put("notes", row, note)
 
     def _owned(self, owner_id: UUID, note_id: UUID) -> Note | None:
-        note: Note | None = self._tx.get("notes", note_id)
-        return note if note is not None and note.owner_id == owner_id else None
+        note: Note | None = self._tx.get("notes", (owner_id, note_id))
+        return note
 
     async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
         await _io()
         if for_update:
-            await self._tx.lock("notes", note_id)
+            await self._tx.lock("notes", (owner_id, note_id))
         return self._owned(owner_id, note_id)
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
@@ -210,24 +214,25 @@ class MemoryNoteRepository:
 
     async def update(self, note: Note, *, expected_version: int) -> bool:
         await _io()
-        await self._tx.lock("notes", note.id)
+        row = (note.owner_id, note.id)
+        await self._tx.lock("notes", row)
         current = self._owned(note.owner_id, note.id)
         if current is None or current.version != expected_version:
             return False
-        self._tx.put("notes", note.id, note)
+        self._tx.put("notes", row, note)
         return True
 
     async def delete(
         self, owner_id: UUID, note_id: UUID, *, expected_version: int | None = None
     ) -> bool:
         await _io()
-        await self._tx.lock("notes", note_id)
+        await self._tx.lock("notes", (owner_id, note_id))
         current = self._owned(owner_id, note_id)
         if current is None or (
             expected_version is not None and current.version != expected_version
         ):
             return False
-        self._tx.delete("notes", note_id)
+        self._tx.delete("notes", (owner_id, note_id))
         return True
 
 
@@ -286,38 +291,50 @@ class MemoryUserRepository:
 
 
 class MemoryRefreshTokenRepository:
+    """Refresh tokens keyed by (user id, token hash), as the SQL table's unique key."""
+
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
 
     async def add(self, token: RefreshToken) -> None:
         await _io()
-        await self._tx.lock("refresh_tokens", token.token_hash)
-        if self._tx.get("refresh_tokens", token.token_hash) is not None:
+        row = (token.user_id, token.token_hash)
+        await self._tx.lock("refresh_tokens", row)
+        if self._tx.get("refresh_tokens", row) is not None or any(
+            t.user_id == token.user_id and t.id == token.id for t in self._tx.rows("refresh_tokens")
+        ):
             raise Conflict("refresh token exists")
-        self._tx.put("refresh_tokens", token.token_hash, token)
+        self._tx.put("refresh_tokens", row, token)
 
     async def get_by_hash(
-        self, token_hash: str, *, for_update: bool = False
+        self, user_id: UUID, token_hash: str, *, for_update: bool = False
     ) -> RefreshToken | None:
         await _io()
+        row = (user_id, token_hash)
         if for_update:
-            await self._tx.lock("refresh_tokens", token_hash)
-        token: RefreshToken | None = self._tx.get("refresh_tokens", token_hash)
+            await self._tx.lock("refresh_tokens", row)
+        token: RefreshToken | None = self._tx.get("refresh_tokens", row)
         return token
 
     async def save(self, token: RefreshToken) -> None:
         await _io()
-        await self._tx.lock("refresh_tokens", token.token_hash)
-        self._tx.put("refresh_tokens", token.token_hash, token)
+        row = (token.user_id, token.token_hash)
+        await self._tx.lock("refresh_tokens", row)
+        self._tx.put("refresh_tokens", row, token)
 
-    async def revoke_family(self, family_id: UUID, at: datetime) -> None:
+    async def revoke_family(self, user_id: UUID, family_id: UUID, at: datetime) -> None:
         await _io()
-        family = [t for t in self._tx.rows("refresh_tokens") if t.family_id == family_id]
+        family = [
+            t
+            for t in self._tx.rows("refresh_tokens")
+            if t.user_id == user_id and t.family_id == family_id
+        ]
         for token in family:
-            await self._tx.lock("refresh_tokens", token.token_hash)
-            current: RefreshToken = self._tx.get("refresh_tokens", token.token_hash)
+            row = (token.user_id, token.token_hash)
+            await self._tx.lock("refresh_tokens", row)
+            current: RefreshToken = self._tx.get("refresh_tokens", row)
             if current.revoked_at is None:
-                self._tx.put("refresh_tokens", token.token_hash, _revoked(current, at))
+                self._tx.put("refresh_tokens", row, _revoked(current, at))
 
 
 def _revoked(token: RefreshToken, at: datetime) -> RefreshToken:

@@ -28,9 +28,11 @@ class SqlRefreshTokenRepository:
         await self._uow.execute(refresh_tokens.insert().values(values), write=True)
 
     async def get_by_hash(
-        self, token_hash: str, *, for_update: bool = False
+        self, user_id: UUID, token_hash: str, *, for_update: bool = False
     ) -> RefreshToken | None:
-        statement = sa.select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+        statement = sa.select(refresh_tokens).where(
+            refresh_tokens.c.user_id == user_id, refresh_tokens.c.token_hash == token_hash
+        )
         if for_update:
             statement = statement.with_for_update()
         row = (await self._uow.execute(statement, write=for_update)).mappings().first()
@@ -39,15 +41,19 @@ class SqlRefreshTokenRepository:
     async def save(self, token: RefreshToken) -> None:
         statement = (
             refresh_tokens.update()
-            .where(refresh_tokens.c.id == token.id)
+            .where(refresh_tokens.c.user_id == token.user_id, refresh_tokens.c.id == token.id)
             .values(used_at=token.used_at, revoked_at=token.revoked_at)
         )
         await self._uow.execute(statement, write=True)
 
-    async def revoke_family(self, family_id: UUID, at: datetime) -> None:
+    async def revoke_family(self, user_id: UUID, family_id: UUID, at: datetime) -> None:
         statement = (
             refresh_tokens.update()
-            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .where(
+                refresh_tokens.c.user_id == user_id,
+                refresh_tokens.c.family_id == family_id,
+                refresh_tokens.c.revoked_at.is_(None),
+            )
             .values(revoked_at=at)
         )
         await self._uow.execute(statement, write=True)

@@ -99,13 +99,15 @@ async def test_refresh_tokens_are_found_by_hash_and_keep_their_state(
 ) -> None:
     token = await _stored_token(uow_factory)
     async with uow_factory() as uow:
-        loaded = await uow.refresh_tokens.get_by_hash(token.token_hash, for_update=True)
+        loaded = await uow.refresh_tokens.get_by_hash(
+            token.user_id, token.token_hash, for_update=True
+        )
         assert loaded == token
         await uow.refresh_tokens.save(token.used(START + timedelta(minutes=1)))
         await uow.commit()
     async with uow_factory() as uow:
-        used = await uow.refresh_tokens.get_by_hash(token.token_hash)
-        assert await uow.refresh_tokens.get_by_hash("0" * 64) is None
+        used = await uow.refresh_tokens.get_by_hash(token.user_id, token.token_hash)
+        assert await uow.refresh_tokens.get_by_hash(token.user_id, "0" * 64) is None
     assert used is not None
     assert used.used_at == START + timedelta(minutes=1)
     assert used.revoked_at is None
@@ -122,10 +124,12 @@ async def test_revoking_a_family_spares_the_others(uow_factory: UnitOfWorkFactor
             await uow.refresh_tokens.add(token)
         await uow.commit()
     async with uow_factory() as uow:
-        await uow.refresh_tokens.revoke_family(family, later)
+        await uow.refresh_tokens.revoke_family(user.id, family, later)
         await uow.commit()
     async with uow_factory() as uow:
-        states = [await uow.refresh_tokens.get_by_hash(t.token_hash) for t in (*doomed, spared)]
+        states = [
+            await uow.refresh_tokens.get_by_hash(t.user_id, t.token_hash) for t in (*doomed, spared)
+        ]
     assert [s.revoked_at if s else "missing" for s in states] == [later, later, later, None]
 
 
@@ -134,11 +138,16 @@ async def test_a_token_locked_for_update_makes_the_next_reader_wait(
 ) -> None:
     token = await _stored_token(uow_factory)
     async with uow_factory() as first:
-        assert await first.refresh_tokens.get_by_hash(token.token_hash, for_update=True) is not None
+        assert (
+            await first.refresh_tokens.get_by_hash(token.user_id, token.token_hash, for_update=True)
+            is not None
+        )
 
         async def second() -> RefreshToken | None:
             async with uow_factory() as uow:
-                return await uow.refresh_tokens.get_by_hash(token.token_hash, for_update=True)
+                return await uow.refresh_tokens.get_by_hash(
+                    token.user_id, token.token_hash, for_update=True
+                )
 
         waiting = asyncio.create_task(second())
         await asyncio.sleep(0.05)
