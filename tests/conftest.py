@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory import MemoryDatabase
 from adapters.sqlalchemy import SqlDatabase, create_engine
 from tests.databases import empty_tables, migrated, postgres_server, scratch_postgres_database
+from tests.owner_rule import SERVICE_STATEMENTS, violations
+
+# What the service sends to PostgreSQL is checked against the rule for per-user tables in
+# every test of these suites (see tests.owner_rule).
+_OWNER_RULE_SUITES = ("contract", "api")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    SERVICE_STATEMENTS.install()
+
+
+@pytest.fixture(autouse=True)
+async def _owner_rule(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Fail a contract or API test in which the service sent PostgreSQL a statement on a
+    per-user table that does not constrain its owner."""
+    checked = request.node.path.parent.name in _OWNER_RULE_SUITES
+    SERVICE_STATEMENTS.take()
+    yield
+    if not checked:
+        return
+    await asyncio.sleep(0)  # asyncpg hands its query loggers the last statements now
+    broken = [line for sql in SERVICE_STATEMENTS.take() for line in violations(sql)]
+    if broken:
+        pytest.fail("statements that break the owner rule:\n" + "\n".join(broken))
 
 
 @pytest.fixture
@@ -42,7 +67,8 @@ async def postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def postgres_database(postgres_engine: AsyncEngine) -> SqlDatabase:
-    await empty_tables(postgres_engine)
+    with SERVICE_STATEMENTS.paused():
+        await empty_tables(postgres_engine)
     return SqlDatabase(postgres_engine)
 
 
