@@ -4,6 +4,7 @@
     notes db upgrade [REVISION]       (default: head)
     notes db downgrade REVISION       (base: an empty schema)
     notes db current
+    notes db distribute               (Citus: shard every per-user table by its owner)
     notes openapi
 
 Settings come from ``NOTES_*`` variables and ``.env`` (see ``entrypoints.settings``); the
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     downgrade = actions.add_parser("downgrade", help="revert migrations")
     downgrade.add_argument("revision", help="target revision (base: before the first)")
     actions.add_parser("current", help="print the revision the database is at")
+    actions.add_parser(
+        "distribute", help="on Citus: make users a reference table, shard the rest by owner"
+    )
 
     commands.add_parser("openapi", help="print the OpenAPI document as JSON")
     return parser
@@ -177,8 +181,23 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
             migrate.upgrade(url, args.revision)
         elif args.action == "downgrade":
             migrate.downgrade(url, args.revision)
+        elif args.action == "distribute":
+            return _distribute(url)
         else:
             print(migrate.current(url) or "none (never migrated)")
+    return 0
+
+
+def _distribute(url: str) -> int:
+    from adapters.sqlalchemy.distribute import NotDistributable, distribute
+
+    try:
+        placed = distribute(url)
+    except NotDistributable as refusal:
+        print(f"notes db distribute: {refusal}", file=sys.stderr)
+        return 2
+    for line in placed:
+        print(line)
     return 0
 
 
