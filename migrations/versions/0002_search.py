@@ -49,8 +49,8 @@ def _backfill() -> None:
     users = sa.table("users", sa.column("id", sa.Uuid()))
     update = (
         notes.update()
-        .where(notes.c.owner_id == sa.bindparam("owner"), notes.c.id == sa.bindparam("note"))
-        .values(search_title=sa.bindparam("title"), search_body=sa.bindparam("body"))
+        .where(notes.c.owner_id == sa.bindparam("b_owner"), notes.c.id == sa.bindparam("b_note"))
+        .values(search_title=sa.bindparam("b_title"), search_body=sa.bindparam("b_body"))
     )
     for owner in _batched(bind, users.c.id):
         for rows in _note_batches(bind, notes, owner):
@@ -58,10 +58,10 @@ def _backfill() -> None:
                 update,
                 [
                     {
-                        "owner": owner,
-                        "note": note_id,
-                        "title": _encoded(title),
-                        "body": _encoded(description),
+                        "b_owner": owner,
+                        "b_note": note_id,
+                        "b_title": _encoded(title),
+                        "b_body": _encoded(description),
                     }
                     for note_id, title, description in rows
                 ],
