@@ -67,8 +67,7 @@ async def postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def postgres_database(postgres_engine: AsyncEngine) -> SqlDatabase:
-    with SERVICE_STATEMENTS.paused():
-        await empty_tables(postgres_engine)
+    await empty_tables(postgres_engine)
     return SqlDatabase(postgres_engine)
 
 
