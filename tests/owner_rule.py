@@ -231,12 +231,3 @@ def key_violations(
             if not columns or columns[0] != owner:
                 found.append(f"{name}: key {list(columns)} does not start with {owner}")
     return found
-
-
-@contextmanager
-def no_violations(log: StatementLog) -> Iterator[None]:
-    """Fail if a statement recorded inside the block breaks the rule."""
-    log.take()
-    yield
-    broken = [line for sql in log.take() for line in violations(sql)]
-    assert not broken, "statements that break the owner rule:\n" + "\n".join(broken)
