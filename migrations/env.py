@@ -9,6 +9,8 @@ Each revision runs in a transaction of its own (``transaction_per_migration``): 
 database (Citus) refuses DDL on a table after parallel DDL on another in one transaction, and
 one revision's failure then leaves the revisions before it applied. On a database with the
 ``citus`` extension the session also asks for sequential shard access for the same reason.
+Two processes migrating at once are serialised by a session advisory lock held for the whole
+run, so migrate over a direct (or session-pooled) connection, not a transaction pooler.
 """
 
 from __future__ import annotations
