@@ -1,5 +1,10 @@
-"""What routes get from the application, resolved once at start-up rather than per request,
-and who is calling, from the bearer token, without a storage round trip."""
+"""What routes get from the application: FastAPI dependencies that ask the app's
+dependency-injector container, and who is calling, from the bearer token, without a storage
+round trip.
+
+The container is the one place objects come from: a dependency resolves its provider on
+every request (a singleton, built once, then handed out again).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,20 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from application import Accounts, NotAuthenticated, Notes
+from entrypoints.container import Container, resolve
 from entrypoints.http.context import request_context
-from entrypoints.http.fastpath import FAST_DEPENDENCIES
+from entrypoints.http.cursors import CursorCodec
+from entrypoints.settings import Settings
 
-__all__ = ["AccountsDep", "CallerDep", "NotesDep", "get_accounts", "get_caller", "get_notes"]
+__all__ = [
+    "AccountsDep",
+    "CallerDep",
+    "ContainerDep",
+    "CursorsDep",
+    "NotesDep",
+    "SettingsDep",
+    "container_of",
+]
 
 _bearer = OAuth2PasswordBearer(
     tokenUrl="/auth/token",
@@ -22,29 +37,42 @@ _bearer = OAuth2PasswordBearer(
 )
 
 
-async def get_notes(request: Request) -> Notes:
-    """The use cases the lifespan put on ``app.state``.
-
-    Async on purpose: FastAPI runs a synchronous dependency in a worker thread.
-    """
-    notes: Notes = request.app.state.notes
-    return notes
+def container_of(request: Request) -> Container:
+    """The container of the app serving ``request``."""
+    container: Container = request.app.state.container
+    return container
 
 
-async def get_accounts(request: Request) -> Accounts:
-    accounts: Accounts = request.app.state.accounts
-    return accounts
+ContainerDep = Annotated[Container, Depends(container_of)]
 
 
-async def get_caller(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> UUID:
+async def get_notes(container: ContainerDep) -> Notes:
+    """The notes use cases. Async on purpose here and below: FastAPI runs a synchronous
+    dependency in a worker thread."""
+    return await resolve(container.notes)
+
+
+async def get_accounts(container: ContainerDep) -> Accounts:
+    return await resolve(container.accounts)
+
+
+async def get_settings(container: ContainerDep) -> Settings:
+    return container.settings()
+
+
+async def get_cursors(container: ContainerDep) -> CursorCodec:
+    return container.cursors()
+
+
+async def get_caller(
+    request: Request,
+    accounts: Annotated[Accounts, Depends(get_accounts)],
+    token: Annotated[str | None, Depends(_bearer)],
+) -> UUID:
     """The id of the user the request's bearer token speaks for; ``NotAuthenticated``
-    (401) without a valid one. The id goes on the request's log line.
-
-    ``Accounts`` is read from ``app.state`` here, not through ``get_accounts``: FastAPI
-    resolves every sub-dependency anew on every request of every ``/notes`` route."""
+    (401) without a valid one. The id goes on the request's log line."""
     if token is None:
         raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
-    accounts: Accounts = request.app.state.accounts
     caller = accounts.authenticate(token)
     context = request_context(request.scope)
     if context is not None:
@@ -55,11 +83,5 @@ async def get_caller(request: Request, token: Annotated[str | None, Depends(_bea
 NotesDep = Annotated[Notes, Depends(get_notes)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 CallerDep = Annotated[UUID, Depends(get_caller)]
-
-
-async def _caller_of(request: Request) -> UUID:
-    """``get_caller`` with its bearer token read as its sub-dependency reads it."""
-    return await get_caller(request, await _bearer(request))
-
-
-FAST_DEPENDENCIES.update({get_notes: get_notes, get_accounts: get_accounts, get_caller: _caller_of})
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
