@@ -43,36 +43,39 @@ def container_of(request: Request) -> Container:
     return container
 
 
-ContainerDep = Annotated[Container, Depends(container_of)]
+# Each dependency below asks the container itself rather than through a sub-dependency:
+# FastAPI solves every sub-dependency anew on every request. Each is async because FastAPI
+# runs a synchronous dependency in a worker thread.
 
 
-async def get_notes(container: ContainerDep) -> Notes:
-    """The notes use cases. Async on purpose here and below: FastAPI runs a synchronous
-    dependency in a worker thread."""
-    return await resolve(container.notes)
+async def get_container(request: Request) -> Container:
+    return container_of(request)
 
 
-async def get_accounts(container: ContainerDep) -> Accounts:
-    return await resolve(container.accounts)
+async def get_notes(request: Request) -> Notes:
+    """The notes use cases."""
+    return await resolve(container_of(request).notes)
 
 
-async def get_settings(container: ContainerDep) -> Settings:
-    return container.settings()
+async def get_accounts(request: Request) -> Accounts:
+    """The accounts use cases."""
+    return await resolve(container_of(request).accounts)
 
 
-async def get_cursors(container: ContainerDep) -> CursorCodec:
-    return container.cursors()
+async def get_settings(request: Request) -> Settings:
+    return container_of(request).settings()
 
 
-async def get_caller(
-    request: Request,
-    accounts: Annotated[Accounts, Depends(get_accounts)],
-    token: Annotated[str | None, Depends(_bearer)],
-) -> UUID:
+async def get_cursors(request: Request) -> CursorCodec:
+    return container_of(request).cursors()
+
+
+async def get_caller(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> UUID:
     """The id of the user the request's bearer token speaks for; ``NotAuthenticated``
     (401) without a valid one. The id goes on the request's log line."""
     if token is None:
         raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
+    accounts: Accounts = await resolve(container_of(request).accounts)
     caller = accounts.authenticate(token)
     context = request_context(request.scope)
     if context is not None:
@@ -80,6 +83,7 @@ async def get_caller(
     return caller
 
 
+ContainerDep = Annotated[Container, Depends(get_container)]
 NotesDep = Annotated[Notes, Depends(get_notes)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 CallerDep = Annotated[UUID, Depends(get_caller)]
