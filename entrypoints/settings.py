@@ -159,7 +159,7 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Seconds `/readyz` waits for the database to answer."
     )
     host: str = Field(default="127.0.0.1", description="The address `notes serve` listens on.")
-    port: int = Field(default=8000, ge=0, le=65535, description="The port `notes serve` uses.")
+    port: int = Field(default=8000, ge=1, le=65535, description="The port `notes serve` uses.")
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -176,7 +176,7 @@ class Settings(BaseSettings):
             raise PydanticCustomError(
                 "database_url_scheme",
                 "must be memory://, postgresql+asyncpg://… or sqlite+aiosqlite:///…, "
-                "not a URL with scheme {scheme!r}",
+                "not a URL with scheme '{scheme}'",
                 {"scheme": scheme},
             )
         return f"{_SCHEMES[scheme.lower()]}://{rest}"

@@ -53,9 +53,9 @@ from entrypoints.http.schemas import (
 __all__ = ["MAX_LIMIT", "MAX_SKIP", "install"]
 
 MAX_LIMIT: Final = 500
-MAX_SKIP: Final = 2**53 - 1
-"""The largest offset taken: one every backend takes, and that a JSON number (a double)
-holds exactly, so every client reads the documented maximum as written."""
+MAX_SKIP: Final = 2**31 - 1
+"""The largest offset taken: every backend takes it (the PostgreSQL adapter binds it as a
+32-bit integer), and a JSON number holds it exactly."""
 
 _JSON = "application/json"
 _NDJSON = "application/x-ndjson"
