@@ -28,7 +28,7 @@ from starlette.types import ASGIApp
 
 from application import NotAuthenticated
 from entrypoints.container import Container, resolve, resolve_notes, shutdown
-from entrypoints.http import accounts, cors, health, metrics, notes, problems
+from entrypoints.http import accounts, cors, docs, health, metrics, notes, problems
 from entrypoints.http.middleware import RequestMiddleware
 from entrypoints.http.schemas import Problem
 from entrypoints.settings import Settings
@@ -188,6 +188,10 @@ def create_app(container: Container | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan,
         redirect_slashes=False,
+        # Served by ``docs`` from assets the service holds, not from a CDN.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "notes", "description": "Create, read, change and delete your notes."},
             {"name": "accounts", "description": "Register, log in, refresh and log out."},
@@ -204,4 +208,5 @@ def create_app(container: Container | None = None) -> FastAPI:
     accounts.install(app)
     health.install(app)
     metrics.install(app)
+    docs.install(app)
     return app
