@@ -132,6 +132,8 @@ def _environment(name: str, value: str) -> Iterator[None]:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from entrypoints.http.edge import LimitedHttpToolsProtocol
+
     if args.reload and args.workers != 1:
         print("notes serve: --reload and --workers cannot be combined", file=sys.stderr)
         return 2
@@ -150,6 +152,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "access_log": False,
         "server_header": False,
         "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "http": LimitedHttpToolsProtocol,
     }
     try:
         key = signing_key(settings)

@@ -50,6 +50,7 @@ from entrypoints.http.schemas import Problem
 
 __all__ = [
     "CUT_OFF",
+    "HEAD_TOO_LARGE",
     "MALFORMED_BODY",
     "PROBLEMS",
     "TOO_LARGE",
@@ -160,6 +161,9 @@ CUT_OFF: Final = ProblemKind(
 
 TOO_LARGE: Final = ProblemKind(413, "Content Too Large")
 """A body over the server's limit (``middleware``); nothing changed."""
+
+HEAD_TOO_LARGE: Final = ProblemKind(431, "Request Header Fields Too Large")
+"""A request line and headers over the server's limit (``edge``)."""
 
 _ANSWER_HEADERS: Final[Mapping[type[Exception], tuple[str, ...]]] = {
     TooManyAttempts: ("Retry-After",),
