@@ -209,7 +209,13 @@ async def import_notes(
         200: {
             "description": "Every note, oldest first, one JSON object a line (NDJSON): each "
             "line a `NotePublic`.",
-            "content": {_NDJSON: {"schema": {"$ref": "#/components/schemas/NotePublic"}}},
+            "content": {
+                _NDJSON: {
+                    "schema": {"type": "string", "format": "binary"},
+                    # Each line's schema; OpenAPI 3.2 names this ``itemSchema``.
+                    "x-item-schema": {"$ref": "#/components/schemas/NotePublic"},
+                }
+            },
             "headers": _NO_STORE_HEADER,
         },
     },

@@ -134,7 +134,9 @@ def test_clients_get_named_schemas_and_an_exact_skip_maximum(document: dict[str,
         ok = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
         assert ok["schema"] == {"$ref": f"#/components/schemas/{schema}"}
     export = document["paths"]["/notes/export"]["get"]["responses"]["200"]["content"]
-    assert export["application/x-ndjson"]["schema"] == {"$ref": "#/components/schemas/NotePublic"}
+    assert export["application/x-ndjson"]["x-item-schema"] == {
+        "$ref": "#/components/schemas/NotePublic"
+    }
     listing = document["paths"]["/notes/"]["get"]["parameters"]
     (skip,) = (parameter for parameter in listing if parameter["name"] == "skip")
     assert skip["schema"]["maximum"] == MAX_SKIP == 2**31 - 1
