@@ -117,6 +117,6 @@ async def log_out(body: RefreshRequest, accounts: AccountsDep) -> Response:
     summary="Who am I",
     errors=(*_ALWAYS, NotAuthenticated),
 )
-async def who_am_i(caller: CallerDep, accounts: AccountsDep) -> Response:
+async def who_am_i(caller: CallerDep) -> Response:
     """The account the access token belongs to."""
-    return _json(UserPublic.of(await accounts.get_user(caller)))
+    return _json(UserPublic.of(await caller.accounts.get_user(caller.id)))

@@ -8,6 +8,7 @@ every request (a singleton, built once, then handed out again).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
@@ -17,24 +18,14 @@ from fastapi.security import OAuth2PasswordBearer
 from application import Accounts, NotAuthenticated, Notes
 from entrypoints.container import Container, resolve
 from entrypoints.http.context import request_context
-from entrypoints.http.cursors import CursorCodec
-from entrypoints.settings import Settings
 
 __all__ = [
     "AccountsDep",
+    "Caller",
     "CallerDep",
     "ContainerDep",
-    "CursorsDep",
-    "NotesDep",
-    "SettingsDep",
     "container_of",
 ]
-
-_bearer = OAuth2PasswordBearer(
-    tokenUrl="/auth/token",
-    auto_error=False,
-    description="An access token from `POST /auth/token` or `POST /auth/refresh`.",
-)
 
 
 def container_of(request: Request) -> Container:
@@ -52,40 +43,49 @@ async def get_container(request: Request) -> Container:
     return container_of(request)
 
 
-async def get_notes(request: Request) -> Notes:
-    """The notes use cases."""
-    return await resolve(container_of(request).notes)
-
-
 async def get_accounts(request: Request) -> Accounts:
     """The accounts use cases."""
     return await resolve(container_of(request).accounts)
 
 
-async def get_settings(request: Request) -> Settings:
-    return container_of(request).settings()
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling (``id``, from the bearer token), and the use cases and container to
+    act for them with."""
+
+    id: UUID
+    notes: Notes
+    accounts: Accounts
+    container: Container
 
 
-async def get_cursors(request: Request) -> CursorCodec:
-    return container_of(request).cursors()
+class _BearerCaller(OAuth2PasswordBearer):
+    """The bearer token of OAuth2's password flow, documented as FastAPI documents it, and
+    resolved to the ``Caller`` it speaks for: one dependency does both, because FastAPI
+    solves every sub-dependency anew on every request."""
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        """``NotAuthenticated`` (401) without a valid token. The caller's id goes on the
+        request's log line."""
+        token = await super().__call__(request)
+        if token is None:
+            raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
+        container = container_of(request)
+        accounts: Accounts = await resolve(container.accounts)
+        caller = accounts.authenticate(token)
+        context = request_context(request.scope)
+        if context is not None:
+            context.user_id = caller
+        return Caller(caller, await resolve(container.notes), accounts, container)
 
 
-async def get_caller(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> UUID:
-    """The id of the user the request's bearer token speaks for; ``NotAuthenticated``
-    (401) without a valid one. The id goes on the request's log line."""
-    if token is None:
-        raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
-    accounts: Accounts = await resolve(container_of(request).accounts)
-    caller = accounts.authenticate(token)
-    context = request_context(request.scope)
-    if context is not None:
-        context.user_id = caller
-    return caller
+_caller = _BearerCaller(
+    tokenUrl="/auth/token",
+    auto_error=False,
+    description="An access token from `POST /auth/token` or `POST /auth/refresh`.",
+)
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
-NotesDep = Annotated[Notes, Depends(get_notes)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
-CallerDep = Annotated[UUID, Depends(get_caller)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
+CallerDep = Annotated[Caller, Depends(_caller)]

@@ -21,7 +21,6 @@ from application import (
     Conflict,
     NoteNotFound,
     NoteQuery,
-    Notes,
     Order,
     PreconditionFailed,
     StorageUnavailable,
@@ -32,7 +31,7 @@ from application.notes import MAX_IMPORT
 from domain import InvalidNote, Note, RuleViolation
 from domain.search import MAX_QUERY_LENGTH
 from entrypoints.http.cursors import BadCursor, listing_digest
-from entrypoints.http.dependencies import CallerDep, CursorsDep, NotesDep, SettingsDep
+from entrypoints.http.dependencies import Caller, CallerDep
 from entrypoints.http.etags import (
     UNMATCHABLE_VERSION,
     MalformedPrecondition,
@@ -123,21 +122,19 @@ def _note_response(note: Note, status_code: int = 200, **headers: str) -> Respon
     )
 
 
-async def _if_version(
-    header: str | None, notes: Notes, caller: UUID, note_id: UUID, require: bool
-) -> int | None:
+async def _if_version(header: str | None, caller: Caller, note_id: UUID) -> int | None:
     """The version a write is made conditional on by its ``If-Match`` ``header``: ``None``
     for an unconditional one. A list of several versions, and ``*`` where every write must
     name a version, cost a read of the note's current version first: the write is then
     conditional on that version (a 412 if it changed meanwhile)."""
     asked = parse_if_match(header)
-    if asked is None or (asked.any and not require):
+    if asked is None or (asked.any and not caller.container.settings().require_if_match):
         return None
     if len(asked.versions) == 1:
         return next(iter(asked.versions))
     if not asked.any and not asked.versions:
         return UNMATCHABLE_VERSION
-    current = (await notes.get_note(caller, note_id)).version
+    current = (await caller.notes.get_note(caller.id, note_id)).version
     return current if asked.any or current in asked.versions else min(asked.versions)
 
 
@@ -163,13 +160,14 @@ async def _if_version(
 )
 async def create_note(
     body: NoteCreate,
-    notes: NotesDep,
     caller: CallerDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Create a note from a title, a description and tags."""
-    note = await notes.create_note(caller, body.to_draft(), idempotency_key=idempotency_key)
+    note = await caller.notes.create_note(
+        caller.id, body.to_draft(), idempotency_key=idempotency_key
+    )
     location = f"{request.scope.get('root_path', '')}/notes/{note.id}"
     return _note_response(note, 201, Location=location)
 
@@ -187,14 +185,13 @@ async def create_note(
 )
 async def import_notes(
     body: Annotated[list[NoteCreate], Body(min_length=1, max_length=MAX_IMPORT)],
-    notes: NotesDep,
     caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Create up to 1,000 notes in one transaction: if one breaks a rule (the answer names
     its index and field) or the database fails, none is created."""
-    created = await notes.import_notes(
-        caller, [note.to_draft() for note in body], idempotency_key=idempotency_key
+    created = await caller.notes.import_notes(
+        caller.id, [note.to_draft() for note in body], idempotency_key=idempotency_key
     )
     return Response(notes_json(created), status_code=201, media_type=_JSON, headers=_NO_STORE)
 
@@ -220,10 +217,10 @@ async def import_notes(
         },
     },
 )
-async def export_notes(notes: NotesDep, caller: CallerDep) -> StreamingResponse:
+async def export_notes(caller: CallerDep) -> StreamingResponse:
     """Every note of the caller as NDJSON, streamed: the notes are read a page at a time as
     the client reads, so the server's memory does not grow with their number."""
-    pages = notes.export_notes(caller)
+    pages = caller.notes.export_notes(caller.id)
     # Read the first page before answering, so that an unreachable database is a 503 rather
     # than a 200 whose body breaks off.
     first: list[Note] = await anext(pages, [])
@@ -258,9 +255,7 @@ async def export_notes(notes: NotesDep, caller: CallerDep) -> StreamingResponse:
 )
 async def list_notes(
     request: Request,
-    notes: NotesDep,
     caller: CallerDep,
-    codec: CursorsDep,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many notes, 1 to {MAX_LIMIT}.")
     ] = 100,
@@ -305,9 +300,10 @@ async def list_notes(
     """The caller's notes: filtered by tags and search, in the order asked for, a page at a
     time. The body is a JSON array; the next page's URL is in `Link`."""
     listing = listing_digest(order, tag, q)
+    codec = caller.container.cursors()
     after = codec.decode(cursor, listing) if cursor is not None else None
-    page = await notes.find_notes(
-        caller, NoteQuery(tags=tag, text=q, order=order, limit=limit, skip=skip, after=after)
+    page = await caller.notes.find_notes(
+        caller.id, NoteQuery(tags=tag, text=q, order=order, limit=limit, skip=skip, after=after)
     )
     headers = dict(_NO_STORE)
     if page.next is not None:
@@ -331,7 +327,6 @@ async def list_notes(
 )
 async def get_note(
     note_id: NoteId,
-    notes: NotesDep,
     caller: CallerDep,
     if_none_match: Annotated[
         str | None,
@@ -339,7 +334,7 @@ async def get_note(
     ] = None,
 ) -> Response:
     """One note, with its version as the `ETag`."""
-    note = await notes.get_note(caller, note_id)
+    note = await caller.notes.get_note(caller.id, note_id)
     if if_none_match_matches(if_none_match, note.version):
         return Response(status_code=304, headers={"ETag": etag(note.version), **_NO_STORE})
     return _note_response(note)
@@ -356,15 +351,13 @@ async def get_note(
 async def replace_note(
     note_id: NoteId,
     body: NoteReplace,
-    notes: NotesDep,
     caller: CallerDep,
-    settings: SettingsDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Replace the note's title, description and tags (every one: a field left out is
     emptied); its version grows by one."""
-    version = await _if_version(if_match, notes, caller, note_id, settings.require_if_match)
-    note = await notes.replace_note(caller, note_id, body.to_draft(), if_version=version)
+    version = await _if_version(if_match, caller, note_id)
+    note = await caller.notes.replace_note(caller.id, note_id, body.to_draft(), if_version=version)
     return _note_response(note)
 
 
@@ -379,14 +372,12 @@ async def replace_note(
 async def patch_note(
     note_id: NoteId,
     body: NotePatch,
-    notes: NotesDep,
     caller: CallerDep,
-    settings: SettingsDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Change only the fields sent; its version grows by one."""
-    version = await _if_version(if_match, notes, caller, note_id, settings.require_if_match)
-    note = await notes.patch_note(caller, note_id, body.to_changes(), if_version=version)
+    version = await _if_version(if_match, caller, note_id)
+    note = await caller.notes.patch_note(caller.id, note_id, body.to_changes(), if_version=version)
     return _note_response(note)
 
 
@@ -399,12 +390,10 @@ async def patch_note(
 )
 async def delete_note(
     note_id: NoteId,
-    notes: NotesDep,
     caller: CallerDep,
-    settings: SettingsDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Delete the note."""
-    version = await _if_version(if_match, notes, caller, note_id, settings.require_if_match)
-    await notes.delete_note(caller, note_id, if_version=version)
+    version = await _if_version(if_match, caller, note_id)
+    await caller.notes.delete_note(caller.id, note_id, if_version=version)
     return Response(status_code=204)
