@@ -169,7 +169,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         elif not memory:
             _check_reachable(url)
         if not stopping:
-            print(_startup_line(options["host"], options["port"], url, embedded, settings))
+            line = _startup_line(options["host"], options["port"], url, embedded, settings)
+            if settings.log_format == "json":  # the log is one JSON object a line
+                line = json.dumps({"level": "info", "logger": "entrypoints.cli", "message": line})
+            print(line, flush=True)
             with ExitStack() as serving:
                 # The workers get the database and the signing key this process settled on.
                 serving.enter_context(_environment("NOTES_DATABASE_URL", url))
