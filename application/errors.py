@@ -14,6 +14,7 @@ __all__ = [
     "InvalidCredentials",
     "NotAuthenticated",
     "NoteNotFound",
+    "OutcomeUnknown",
     "PreconditionFailed",
     "StorageUnavailable",
     "TooManyAttempts",
@@ -54,7 +55,14 @@ class Conflict(ApplicationError):
 
 
 class StorageUnavailable(ApplicationError):
-    """The storage cannot be reached or did not answer in time. The operation had no effect."""
+    """The storage cannot be reached or did not answer in time. The operation had no effect
+    (unless it is ``OutcomeUnknown``)."""
+
+
+class OutcomeUnknown(StorageUnavailable):
+    """A write reached the storage, and the connection was lost before its outcome was
+    known: it may or may not have taken effect. Retrying it with the same idempotency key
+    is safe."""
 
 
 class InvalidCredentials(ApplicationError):

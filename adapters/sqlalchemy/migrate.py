@@ -14,10 +14,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-__all__ = ["alembic_config", "current", "downgrade", "head", "upgrade"]
+from adapters.sqlalchemy.engine import migration_engine
+
+__all__ = ["alembic_config", "current", "downgrade", "head", "is_at_head", "upgrade"]
 
 
 def _script_location() -> Path:
@@ -54,7 +54,7 @@ def current(url: str) -> str | None:
     """The revision the database is at, or ``None`` for a database never migrated."""
 
     async def read() -> str | None:
-        engine = create_async_engine(url, poolclass=NullPool)
+        engine = migration_engine(url)
         try:
             async with engine.connect() as connection:
                 return await connection.run_sync(
@@ -64,3 +64,8 @@ def current(url: str) -> str | None:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+def is_at_head(url: str) -> bool:
+    """Whether the database at ``url`` is at the newest revision the service knows."""
+    return current(url) == head()
