@@ -129,7 +129,7 @@ def port_error(error: BaseException, failure: Failure, *, committing: bool) -> B
     if sqlstate[:2] == _RETRYABLE_CLASS:
         return Conflict("the write lost a race with a concurrent one")
     if failure.dead and committing and not failure.unsent:
-        return OutcomeUnknown(f"the outcome of a commit is unknown: {reason}")
+        return OutcomeUnknown("the outcome of a commit is unknown", reason=reason)
     if (
         failure.dead
         or failure.read_only
@@ -144,7 +144,7 @@ def port_error(error: BaseException, failure: Failure, *, committing: bool) -> B
         or isinstance(driver, OSError | TimeoutError | asyncpg.InterfaceError)
         or sqlstate[:2] in _UNAVAILABLE_CLASSES
     ):
-        return StorageUnavailable(f"the database is unavailable: {reason}")
+        return StorageUnavailable("the database is unavailable", reason=reason)
     return None
 
 

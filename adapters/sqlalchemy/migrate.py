@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -17,7 +18,7 @@ from alembic.script import ScriptDirectory
 
 from adapters.sqlalchemy.engine import migration_engine
 
-__all__ = ["alembic_config", "current", "downgrade", "head", "is_at_head", "upgrade"]
+__all__ = ["History", "alembic_config", "current", "downgrade", "head", "history", "upgrade"]
 
 
 def _script_location() -> Path:
@@ -66,6 +67,24 @@ def current(url: str) -> str | None:
     return asyncio.run(read())
 
 
-def is_at_head(url: str) -> bool:
-    """Whether the database at ``url`` is at the newest revision the service knows."""
-    return current(url) == head()
+@dataclass(frozen=True, slots=True)
+class History:
+    """The service's migrations: the newest revision, and every one it knows."""
+
+    head: str | None
+    known: frozenset[str]
+
+    def is_behind(self, revision: str | None) -> bool:
+        """Whether a database at ``revision`` (``None``: never migrated) needs an upgrade
+        for this service: it is at none, or at one of the service's older revisions. A
+        revision the service does not know is newer than it: not behind."""
+        if revision == self.head:
+            return False
+        return revision is None or revision in self.known
+
+
+def history() -> History:
+    """The service's migrations (read from the ``migrations`` package)."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known = frozenset(script.revision for script in scripts.walk_revisions())
+    return History(scripts.get_current_head(), known)

@@ -34,6 +34,7 @@ from application import (
     NoteNotFound,
     OutcomeUnknown,
     PreconditionFailed,
+    SchemaOutdated,
     StorageUnavailable,
     TooManyAttempts,
     UsernameTaken,
@@ -139,6 +140,14 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
         _URN + "outcome-unknown",
         detail="The connection to the database was lost after the write was sent: it may or "
         "may not have taken effect. Retry with the same Idempotency-Key, or check first.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    ),
+    SchemaOutdated: ProblemKind(
+        503,
+        "Schema outdated",
+        _URN + "schema-outdated",
+        detail="The database's schema is behind this version of the service: run "
+        "`notes db upgrade`.",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     ),
     HTTPException: ProblemKind(0, ""),
