@@ -32,6 +32,10 @@ class Proxy:
         self.url = ""
         self.bytes_to_server = 0
         """How many bytes the clients have sent to the server so far."""
+        self.cut_after: bytes | None = None
+        """When set, the first message holding these bytes goes through to the server, and
+        then every connection is cut before the server's answer can come back."""
+        self._holding = False
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -62,10 +66,25 @@ class Proxy:
             while data := await source.read(65536):
                 if upstream:
                     self.bytes_to_server += len(data)
+                    if self.cut_after is not None and self.cut_after in data:
+                        await self._cut_after_sending(data, sink)
+                        break
+                elif self._holding:
+                    continue  # the answer never reaches the client
                 sink.write(data)
                 await sink.drain()
         sink.close()
         self._writers.discard(sink)
+
+    async def _cut_after_sending(self, data: bytes, server: asyncio.StreamWriter) -> None:
+        self.cut_after = None
+        self._holding = True
+        server.write(data)
+        await server.drain()
+        # The server reads the message and acts on it; its answer is held back, then cut.
+        await asyncio.sleep(0.2)
+        await self.drop_connections()
+        self._holding = False
 
     async def drop_connections(self) -> None:
         for writer in list(self._writers):
