@@ -26,8 +26,8 @@ def _hosts(netloc: str) -> tuple[str, tuple[str, ...]]:
 
 
 def database_url(url: str | URL) -> URL:
-    """``url`` parsed, with several PostgreSQL hosts in the query form and, then,
-    ``target_session_attrs=read-write`` unless it says otherwise."""
+    """``url`` parsed, with the service's async driver, several PostgreSQL hosts in the
+    query form and, then, ``target_session_attrs=read-write`` unless it says otherwise."""
     if isinstance(url, str):
         match = _NETLOC.match(url)
         if match is not None and "," in match["netloc"]:
@@ -39,8 +39,11 @@ def database_url(url: str | URL) -> URL:
         parsed = make_url(url)
     else:
         parsed = url
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
     if parsed.get_backend_name() != "postgresql":
         return parsed
+    parsed = parsed.set(drivername="postgresql+asyncpg")
     hosts = _values(parsed, "host")
     ports = _values(parsed, "port")
     if ports and len(ports) == len(hosts) and all(":" not in host for host in hosts):

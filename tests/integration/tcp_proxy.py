@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 
 from sqlalchemy.engine import make_url
 
@@ -109,3 +110,21 @@ async def proxied(upstream_url: str) -> AsyncIterator[Proxy]:
         yield proxy
     finally:
         await proxy.close()
+
+
+@contextlib.contextmanager
+def proxy_in_thread(upstream_url: str) -> Iterator[Proxy]:
+    """A proxy served by an event loop of its own in another thread, for code that runs
+    its own event loop (or none): a TCP address for a server that listens on a socket."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    proxy = Proxy(upstream_url)
+    asyncio.run_coroutine_threadsafe(proxy.start(), loop).result(10)
+    try:
+        yield proxy
+    finally:
+        asyncio.run_coroutine_threadsafe(proxy.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
