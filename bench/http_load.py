@@ -284,7 +284,9 @@ async def _main(options: argparse.Namespace) -> None:
         pooled = None
         try:
             if pgbouncer_binary() is not None and not options.no_pgbouncer:
-                through = bouncer.enter_context(running_pgbouncer(sa.make_url(url), "transaction"))
+                through = bouncer.enter_context(
+                    running_pgbouncer(sa.make_url(url), "transaction", pool_size=20)
+                )
                 pooled = ServerProcess({
                     **env,
                     "NOTES_DATABASE_URL": through.render_as_string(hide_password=False),
