@@ -279,9 +279,9 @@ def _check_database_url(url: str | None) -> None:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from adapters.sqlalchemy.urls import database_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return database_url(url).render_as_string(hide_password=True)
 
 
 def _unreachable(url: str, error: BaseException) -> CommandError:
