@@ -44,7 +44,7 @@ import httpx
 import sqlalchemy as sa
 
 from adapters.sqlalchemy import create_engine
-from adapters.sqlalchemy.database import note_row
+from adapters.sqlalchemy.notes import note_row
 from adapters.sqlalchemy.tables import notes
 from adapters.system import Uuid7Factory
 from bench.listing import _database

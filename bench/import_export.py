@@ -24,7 +24,7 @@ import httpx
 
 from adapters.embedded_postgres import EmbeddedPostgres
 from adapters.sqlalchemy import SqlDatabase, create_engine
-from adapters.sqlalchemy.database import note_row
+from adapters.sqlalchemy.notes import note_row
 from adapters.sqlalchemy.tables import notes
 from adapters.system import SystemClock, Uuid7Factory
 from application import NoteDraft, Notes

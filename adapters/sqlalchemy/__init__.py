@@ -1,11 +1,28 @@
 """The SQL persistence adapter: PostgreSQL through asyncpg and SQLite through aiosqlite.
 
-One schema (``tables``), one repository and unit of work (``database``), driver errors
-translated into the ports' errors (``errors``), and the engine factory (``engine``).
+One schema (``tables``); a unit of work (``unit_of_work``) that owns one connection and one
+transaction, with one repository module per aggregate (``notes``, ``users``,
+``refresh_tokens``, ``login_failures``, ``idempotency_keys``); driver errors translated into
+the ports' errors (``errors``); and the engine factory (``engine``).
 """
 
-from adapters.sqlalchemy.database import SqlDatabase, SqlNoteRepository, SqlUnitOfWork
 from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.idempotency_keys import SqlIdempotencyKeys
+from adapters.sqlalchemy.login_failures import SqlLoginFailures
+from adapters.sqlalchemy.notes import SqlNoteRepository
+from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.tables import metadata
+from adapters.sqlalchemy.unit_of_work import SqlDatabase, SqlUnitOfWork
+from adapters.sqlalchemy.users import SqlUserRepository
 
-__all__ = ["SqlDatabase", "SqlNoteRepository", "SqlUnitOfWork", "create_engine", "metadata"]
+__all__ = [
+    "SqlDatabase",
+    "SqlIdempotencyKeys",
+    "SqlLoginFailures",
+    "SqlNoteRepository",
+    "SqlRefreshTokenRepository",
+    "SqlUnitOfWork",
+    "SqlUserRepository",
+    "create_engine",
+    "metadata",
+]

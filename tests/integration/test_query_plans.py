@@ -15,8 +15,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy import create_engine
-from adapters.sqlalchemy.database import COLUMNS, note_row
 from adapters.sqlalchemy.finding import find_statement, shape_of, shaped_statement
+from adapters.sqlalchemy.notes import COLUMNS, note_row
 from adapters.sqlalchemy.tables import notes
 from application import NoteFilter, Order, Position
 from domain.search import parse_query

@@ -1,0 +1,49 @@
+"""What a repository needs of the unit of work it works in: a way to run statements.
+
+The repositories depend on this protocol, not on the unit of work, so the unit of work can
+import them without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+__all__ = ["Session"]
+
+
+class Session(Protocol):
+    """Statements run in one unit of work's connection and transaction."""
+
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name: ``postgresql`` or ``sqlite``."""
+        ...
+
+    async def execute(
+        self,
+        statement: sa.Executable,
+        parameters: Sequence[dict[str, Any]] | dict[str, Any] | None = None,
+        *,
+        write: bool,
+    ) -> sa.CursorResult[Any]:
+        """Run one statement in the transaction (``write``: it changes or locks rows)."""
+        ...
+
+    async def fetch_one(
+        self, statement: sa.Select[Any], parameters: dict[str, Any]
+    ) -> Mapping[Any, Any] | None:
+        """The first row a read built once with named bind parameters finds, or None."""
+        ...
+
+    async def fetch_all(
+        self, statement: sa.Select[Any], parameters: dict[str, Any]
+    ) -> Sequence[Mapping[Any, Any]]:
+        """Every row such a read finds."""
+        ...
+
+    async def insert_note(self, row: dict[str, Any]) -> None:
+        """Insert the row of one note."""
+        ...
