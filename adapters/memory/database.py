@@ -125,6 +125,7 @@ class MemoryUnitOfWork:
         self.refresh_tokens = MemoryRefreshTokenRepository(self._tx)
         self.login_failures = MemoryLoginFailures(self._tx)
         self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
+        self.retention = MemoryRetention(self._tx)
 
     async def __aenter__(self) -> Self:
         return self
@@ -325,23 +326,64 @@ def _revoked(token: RefreshToken, at: datetime) -> RefreshToken:
 
 
 class MemoryLoginFailures:
+    """Per username key: a tuple of (moment, client address) pairs."""
+
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
 
-    async def record(self, key: str, at: datetime, *, keep_since: datetime) -> None:
+    async def record(
+        self, key: str, at: datetime, *, keep_since: datetime, client: str = ""
+    ) -> None:
         await _io()
         await self._tx.lock("login_failures", key)
-        kept = tuple(t for t in self._tx.get("login_failures", key) or () if t >= keep_since)
-        self._tx.put("login_failures", key, (*kept, at))
+        kept = tuple(a for a in self._tx.get("login_failures", key) or () if a[0] >= keep_since)
+        self._tx.put("login_failures", key, (*kept, (at, client)))
 
     async def since(self, key: str, since: datetime) -> list[datetime]:
+        return [at for at, _ in await self.attempts(key, since)]
+
+    async def attempts(self, key: str, since: datetime) -> list[tuple[datetime, str]]:
         await _io()
-        return sorted(t for t in self._tx.get("login_failures", key) or () if t >= since)
+        return sorted(a for a in self._tx.get("login_failures", key) or () if a[0] >= since)
 
     async def clear(self, key: str) -> None:
         await _io()
         await self._tx.lock("login_failures", key)
         self._tx.delete("login_failures", key)
+
+
+class MemoryRetention:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def forget_login_failures(self, before: datetime) -> int:
+        await _io()
+        forgotten = 0
+        for key, attempts in list(self._tx.database.tables["login_failures"].items()):
+            await self._tx.lock("login_failures", key)
+            kept = tuple(a for a in self._tx.get("login_failures", key) or () if a[0] >= before)
+            forgotten += len(attempts) - len(kept)
+            if kept:
+                self._tx.put("login_failures", key, kept)
+            else:
+                self._tx.delete("login_failures", key)
+        return forgotten
+
+    async def forget_refresh_tokens(self, expired_before: datetime) -> int:
+        return await self._forget("refresh_tokens", expired_before)
+
+    async def forget_idempotency_keys(self, expired_before: datetime) -> int:
+        return await self._forget("idempotency_keys", expired_before)
+
+    async def _forget(self, table: str, expired_before: datetime) -> int:
+        await _io()
+        forgotten = 0
+        for key, row in list(self._tx.database.tables[table].items()):
+            if row.expires_at < expired_before:
+                await self._tx.lock(table, key)
+                self._tx.delete(table, key)
+                forgotten += 1
+        return forgotten
 
 
 class MemoryIdempotencyKeys:

@@ -67,6 +67,8 @@ login_failures = sa.Table(
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
     sa.Column("username_key", sa.String(MAX_USERNAME_LENGTH), nullable=False),
     sa.Column("failed_at", UtcDateTime(), nullable=False),
+    # The client address the attempt came from ('' when unknown).
+    sa.Column("client", sa.String(64), nullable=False, server_default=""),
     sa.Index(None, "username_key", "failed_at"),
 )
 

@@ -18,6 +18,7 @@ from adapters.sqlalchemy.idempotency_keys import SqlIdempotencyKeys
 from adapters.sqlalchemy.login_failures import SqlLoginFailures
 from adapters.sqlalchemy.notes import INSERT, SqlNoteRepository, compiled_insert
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
+from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.users import SqlUserRepository
 from application import StorageUnavailable
 
@@ -92,6 +93,7 @@ class SqlUnitOfWork:
     refresh_tokens: SqlRefreshTokenRepository
     login_failures: SqlLoginFailures
     idempotency_keys: SqlIdempotencyKeys
+    retention: SqlRetention
 
     def __init__(
         self, engine: AsyncEngine, *, sqlite: bool = False, gate: FairGate | None = None
@@ -125,6 +127,7 @@ class SqlUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(self)
         self.login_failures = SqlLoginFailures(self)
         self.idempotency_keys = SqlIdempotencyKeys(self)
+        self.retention = SqlRetention(self)
         return self
 
     async def __aexit__(
