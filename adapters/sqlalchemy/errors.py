@@ -9,7 +9,7 @@ from typing import Any, Final
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy.exc as sa_exc
 
-from application.errors import Conflict, StorageUnavailable
+from application.errors import Conflict, InvalidData, StorageUnavailable
 
 __all__ = ["DRIVER_ERRORS", "UNAVAILABLE_CLASSES", "driver_error", "is_dead", "translated"]
 
@@ -19,6 +19,8 @@ __all__ = ["DRIVER_ERRORS", "UNAVAILABLE_CLASSES", "driver_error", "is_dead", "t
 UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})
 _RETRYABLE_CLASS = "40"
 _INTEGRITY_CLASS = "23"
+# 22: data exception (a value out of range or not valid for its type): the client's input.
+_DATA_CLASS = "22"
 
 DRIVER_ERRORS: Final = (
     OSError,
@@ -40,15 +42,19 @@ def _sqlstate(error: sa_exc.DBAPIError) -> str:
 
 @contextmanager
 def translated() -> Iterator[None]:
-    """Raise ``StorageUnavailable`` for an unreachable or failing database and ``Conflict``
-    for a broken uniqueness rule or a lost serialization race; let every other error (a bug)
-    through unchanged."""
+    """Raise ``StorageUnavailable`` for an unreachable or failing database, ``Conflict``
+    for a broken uniqueness rule or a lost serialization race, and ``InvalidData`` (without
+    the driver's message, which quotes the value) for a value the database refuses; let
+    every other error (a bug) through unchanged."""
     try:
         yield
     except sa_exc.IntegrityError as error:
         raise Conflict("the write conflicts with stored data") from error
     except sa_exc.DBAPIError as error:
         sqlstate = _sqlstate(error)
+        if isinstance(error, sa_exc.DataError) or sqlstate[:2] == _DATA_CLASS:
+            # The driver's message quotes the value: it goes no further than this cause.
+            raise InvalidData("the storage refused a value") from None
         if sqlstate[:2] == _RETRYABLE_CLASS:
             raise Conflict("the write lost a race with a concurrent one") from error
         if (
@@ -85,6 +91,8 @@ def driver_error(error: BaseException, *, dead: bool) -> BaseException:
     broken uniqueness rule or a lost race, ``StorageUnavailable`` for a database that
     cannot be reached or fails, and ``error`` itself otherwise (a bug)."""
     sqlstate = str(getattr(error, "sqlstate", "") or "")
+    if isinstance(error, asyncpg.DataError) or sqlstate[:2] == _DATA_CLASS:
+        return InvalidData("the storage refused a value")
     if sqlstate[:2] == _INTEGRITY_CLASS:
         return Conflict("the write conflicts with stored data")
     if sqlstate[:2] == _RETRYABLE_CLASS:

@@ -9,6 +9,7 @@ from fastapi import Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from entrypoints.http.account_schemas import RefreshRequest, TokenPair, UserCreate, UserPublic
+from entrypoints.http.clients import ClientDep
 from entrypoints.http.dependencies import AccountsDep, CallerDep
 from entrypoints.http.routing import Routes
 from entrypoints.http.schemas import Problem
@@ -22,8 +23,10 @@ _ERRORS: Final[dict[int, str]] = {
     401: "No valid credentials (`WWW-Authenticate: Bearer`).",
     409: "The username is taken (in any letter case).",
     422: "The request breaks a rule; `errors` says which field and why.",
-    429: "Too many failed logins for this username; retry after `Retry-After` seconds.",
-    503: "The database cannot be reached (`Retry-After`); nothing changed.",
+    429: "Too many failed logins for this username, or attempts from this address; retry "
+    "after `Retry-After` seconds.",
+    503: "The database cannot be reached, or too many logins are being checked "
+    "(`Retry-After`); nothing changed.",
 }
 
 
@@ -41,11 +44,12 @@ def _json(model: UserPublic | TokenPair, status_code: int = 200) -> Response:
     status_code=201,
     response_model=UserPublic,
     summary="Register",
-    responses=_responses(409, 422, 503),
+    responses=_responses(409, 422, 429, 503),
 )
-async def register(body: UserCreate, accounts: AccountsDep) -> Response:
-    """Create an account; then log in with `POST /auth/token`."""
-    user = await accounts.register(body.username, body.password)
+async def register(body: UserCreate, accounts: AccountsDep, client: ClientDep) -> Response:
+    """Create an account; then log in with `POST /auth/token`. The most common passwords
+    are refused."""
+    user = await accounts.register(body.username, body.password, client=client)
     return _json(UserPublic.of(user), 201)
 
 
@@ -57,11 +61,13 @@ async def register(body: UserCreate, accounts: AccountsDep) -> Response:
     responses=_responses(401, 422, 429, 503),
 )
 async def log_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], accounts: AccountsDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    accounts: AccountsDep,
+    client: ClientDep,
 ) -> Response:
     """The OAuth2 password grant: form fields `username` and `password`. A wrong password and
     an unknown username get the same answer."""
-    session = await accounts.log_in(form.username, form.password)
+    session = await accounts.log_in(form.username, form.password, client=client)
     return _json(TokenPair.of(session))
 
 

@@ -14,6 +14,7 @@ Serve it with ``notes serve``, or with any ASGI server:
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,11 +27,13 @@ from starlette.types import ASGIApp
 
 from entrypoints import persistence
 from entrypoints.container import Container, resolve, resolve_notes, shutdown
-from entrypoints.http import accounts, cors, health, metrics, notes, problems
+from entrypoints.http import accounts, clients, cors, health, metrics, notes, problems
+from entrypoints.http.disconnects import CancelOnDisconnect
 from entrypoints.http.metrics import Metrics
 from entrypoints.http.middleware import RequestMiddleware
 from entrypoints.http.schemas import Problem
 from entrypoints.settings import Settings
+from entrypoints.sweeping import sweep_periodically
 
 __all__ = ["NotesApi", "create_app"]
 
@@ -145,15 +148,25 @@ def _document_shared_answers(operation: dict[str, Any]) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     container: Container = app.state.container
+    sweeper: asyncio.Task[None] | None = None
     try:
+        settings = container.settings()
+        app.state.trusted_proxies = clients.networks(settings.trusted_proxies)
+        token = settings.metrics_token
+        app.state.metrics_token = token.get_secret_value() if token is not None else None
         app.state.notes = await resolve_notes(container)
         app.state.accounts = await resolve(container.accounts)
+        if settings.sweep_interval > 0:
+            sweep = await resolve(container.sweep)
+            sweeper = asyncio.create_task(sweep_periodically(sweep, settings.sweep_interval))
         engine = await resolve(container.engine)
         app.state.readiness = persistence.readiness_check(engine)
         app.state.readiness_timeout = container.settings().readiness_timeout
         app.state.metrics.watch_pool(persistence.pool_usage(engine))
         yield
     finally:
+        if sweeper is not None:
+            sweeper.cancel()
         app.state.metrics.watch_pool(None)
         await shutdown(container)
 
@@ -183,6 +196,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container if container is not None else Container()
     app.state.metrics = Metrics()
     problems.install(app)
+    app.add_middleware(CancelOnDisconnect, paths=("/auth/token", "/users"))
     # The router tries routes in order: the busiest first.
     notes.install(app)
     accounts.install(app)

@@ -19,6 +19,7 @@ pool gauges.
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from collections.abc import Callable
@@ -37,7 +38,9 @@ from prometheus_client import (
     multiprocess,
 )
 
+from application import NotAuthenticated
 from entrypoints.http.fastpath import FastRoute
+from entrypoints.http.schemas import Problem
 
 __all__ = ["MULTIPROCESS_DIR", "Metrics", "install"]
 
@@ -174,7 +177,15 @@ def _is_alive(pid: int) -> bool:
 
 
 async def metrics(request: Request) -> Response:
-    """The service's metrics, in the Prometheus text format."""
+    """The service's metrics, in the Prometheus text format; with ``NOTES_METRICS_TOKEN``
+    set, only for a request that carries it as its bearer token."""
+    token: str | None = getattr(request.app.state, "metrics_token", None)
+    if token is not None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode(), token.encode()
+        ):
+            raise NotAuthenticated("/metrics needs the metrics bearer token")
     collected: Metrics = request.app.state.metrics
     return Response(collected.exposition(), media_type=CONTENT_TYPE_LATEST)
 
@@ -190,7 +201,12 @@ def install(app: FastAPI) -> None:
             200: {
                 "description": "Request counts and latencies by route and status, database "
                 "pool use and database errors, in the Prometheus text format.",
-            }
+            },
+            401: {
+                "model": Problem,
+                "description": "`NOTES_METRICS_TOKEN` is set and the request does not carry "
+                "it as `Authorization: Bearer …`.",
+            },
         },
     }
     app.router.add_api_route(
