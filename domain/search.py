@@ -61,7 +61,7 @@ class InvalidQuery(RuleViolation):
 
 
 # Short texts (queries, titles) recur and are cached; longer ones are not, so the cache holds
-# at most _CACHED_ENTRIES × _CACHED_TEXT_LENGTH characters however large the texts users send.
+# at most _CACHED_ENTRIES * _CACHED_TEXT_LENGTH characters however large the texts users send.
 _CACHED_ENTRIES: Final = 4096
 _CACHED_TEXT_LENGTH: Final = 256
 

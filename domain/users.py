@@ -45,8 +45,8 @@ class Username:
 
 @dataclass(frozen=True, slots=True)
 class Password:
-    """A password as typed: 8 to 128 characters of valid Unicode, no composition rules. Its text never
-    appears in a ``repr`` or a log line."""
+    """A password as typed: 8 to 128 characters of valid Unicode, no composition rules.
+    Its text never appears in a ``repr`` or a log line."""
 
     secret: str
 
