@@ -25,6 +25,7 @@ access log of its own: the app logs each request (see ``entrypoints.http.middlew
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -64,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     downgrade = actions.add_parser("downgrade", help="revert migrations")
     downgrade.add_argument("revision", help="target revision (base: before the first)")
     actions.add_parser("current", help="print the revision the database is at")
+    actions.add_parser(
+        "sweep",
+        help="forget old failed logins and expired refresh tokens and idempotency keys "
+        "(for cron, when NOTES_SWEEP_INTERVAL=0)",
+    )
 
     commands.add_parser("openapi", help="print the OpenAPI document as JSON")
     return parser
@@ -177,9 +183,27 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
             migrate.upgrade(url, args.revision)
         elif args.action == "downgrade":
             migrate.downgrade(url, args.revision)
+        elif args.action == "sweep":
+            print(asyncio.run(_sweep(settings.model_copy(update={"database_url": url}))))
         else:
             print(migrate.current(url) or "none (never migrated)")
     return 0
+
+
+async def _sweep(settings: Settings) -> str:
+    from dependency_injector import providers
+
+    from entrypoints.container import Container, resolve, shutdown
+
+    container = Container(settings=providers.Object(settings))
+    try:
+        swept = await (await resolve(container.sweep))()
+    finally:
+        await shutdown(container)
+    return (
+        f"swept {swept.login_failures} failed logins, {swept.refresh_tokens} refresh tokens, "
+        f"{swept.idempotency_keys} idempotency keys"
+    )
 
 
 def _openapi() -> int:

@@ -95,7 +95,7 @@ def _kept_key(path: Path) -> str:
     atomic and fails if the file exists, so processes starting at once all end up with the
     one key that got there first, and none ever reads a half-written file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
         try:
