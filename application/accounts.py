@@ -140,10 +140,13 @@ class Accounts:
         now = self._clock.now()
         self._addresses.check(client, now)
         window_start = now - self._policy.failure_window
+        # Refused attempts are not recorded, so hammering a locked username costs a read.
         async with self._uow() as uow:
-            self._refuse_if_throttled(
-                await uow.login_failures.attempts(key, window_start), client, now
-            )
+            earlier = await uow.login_failures.attempts(key, window_start)
+        self._refuse_if_throttled(earlier, client, now)
+        # A unit of work that only writes: SQLite would refuse to turn a reading
+        # transaction into a writing one while others write.
+        async with self._uow() as uow:
             await uow.login_failures.record(key, now, keep_since=window_start, client=client)
             await uow.commit()
         async with self._uow() as uow:
