@@ -242,7 +242,7 @@ class EmbeddedPostgres:
         if not (self.cluster_dir / "PG_VERSION").exists():
             return False
         status = subprocess.run(
-            [str(self._binaries() / "pg_ctl"), "status", "-D", str(self.cluster_dir)],
+            [str(self.programs() / "pg_ctl"), "status", "-D", str(self.cluster_dir)],
             capture_output=True,
             check=False,
             **self._identity(),
@@ -337,7 +337,7 @@ class EmbeddedPostgres:
             if path.lstat().st_uid != entry.pw_uid:
                 os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
-    def _binaries(self) -> Path:
+    def programs(self) -> Path:
         """The server's programs: the installed ones, or as root, when other users cannot
         read those, a copy in a directory of root's that they can."""
         installation = _installation()
@@ -437,7 +437,7 @@ class EmbeddedPostgres:
 
     def _run(self, program: str, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
-            [str(self._binaries() / program), *args],
+            [str(self.programs() / program), *args],
             capture_output=True,
             text=True,
             cwd="/",
