@@ -23,14 +23,15 @@ from adapters.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user needs root")
 
 
-def _as_nobody() -> dict[str, object]:
+def _nobody() -> tuple[int, int]:
     entry = pwd.getpwnam("nobody")
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    return entry.pw_uid, entry.pw_gid
 
 
 def _psql(
-    server: EmbeddedPostgres, *, password: str = "", **identity: object
+    server: EmbeddedPostgres, *, password: str = "", as_nobody: bool = False
 ) -> subprocess.CompletedProcess[str]:
+    uid, gid = _nobody() if as_nobody else (os.geteuid(), os.getegid())
     return subprocess.run(
         [
             str(server.programs() / "psql"),
@@ -50,7 +51,9 @@ def _psql(
         env={"PATH": "/usr/bin:/bin", "PGPASSWORD": password},
         check=False,
         timeout=60,
-        **identity,  # type: ignore[arg-type]
+        user=uid,
+        group=gid,
+        extra_groups=[] if as_nobody else None,
     )
 
 
@@ -72,10 +75,13 @@ def _plant_old_socket_dir(data_dir: Path) -> Path | None:
         return None
     digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
     planted = Path(tempfile.gettempdir()) / f"notes-pg-{digest}"
+    uid, gid = _nobody()
     subprocess.run(
         ["/bin/sh", "-c", f"mkdir -p {planted} && chmod 1777 {planted}"],
         check=True,
-        **_as_nobody(),  # type: ignore[arg-type]
+        user=uid,
+        group=gid,
+        extra_groups=[],
     )
     return planted
 
@@ -107,14 +113,14 @@ def test_a_planted_socket_directory_is_not_used(server: EmbeddedPostgres) -> Non
     planted: Path = server.planted  # type: ignore[attr-defined]
     assert server.socket_dir != planted
     assert not (planted / ".s.PGSQL.5432").exists()
-    assert planted.stat().st_uid == pwd.getpwnam("nobody").pw_uid, "the planted one was taken over"
+    assert planted.stat().st_uid == _nobody()[0], "the planted one was taken over"
 
 
 @as_root
 def test_another_local_user_cannot_connect_even_with_the_socket_path(
     server: EmbeddedPostgres,
 ) -> None:
-    attempt = _psql(server, **_as_nobody())
+    attempt = _psql(server, as_nobody=True)
     assert attempt.returncode != 0
     assert "Permission denied" in attempt.stderr or "password" in attempt.stderr
 
@@ -146,8 +152,7 @@ def test_a_cluster_directory_planted_by_someone_else_is_refused(
         server.cluster_dir.symlink_to(target)
     else:
         server.cluster_dir.mkdir(mode=0o700)
-        nobody = pwd.getpwnam("nobody")
-        os.chown(server.cluster_dir, nobody.pw_uid, nobody.pw_gid)
+        os.chown(server.cluster_dir, *_nobody())
     try:
         with pytest.raises(EmbeddedPostgresError):
             server.start()
