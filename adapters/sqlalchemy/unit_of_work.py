@@ -20,7 +20,7 @@ from adapters.sqlalchemy.notes import INSERT, SqlNoteRepository, compiled_insert
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.users import SqlUserRepository
-from application import StorageUnavailable
+from application import InvalidData, StorageUnavailable
 
 __all__ = ["SqlDatabase", "SqlUnitOfWork"]
 
@@ -320,6 +320,8 @@ class SqlUnitOfWork:
                 translated_error = driver_error(error, dead=dead)
                 if translated_error is error:
                     raise
+                if isinstance(translated_error, InvalidData):
+                    raise translated_error from None  # the driver's message quotes the value
                 raise translated_error from error
         raise AssertionError("unreachable")
 
