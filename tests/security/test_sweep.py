@@ -10,12 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
+from adapters.sqlalchemy.migrate import upgrade
 from adapters.system import Uuid7Factory
 from application import UnitOfWorkFactory
 from application.idempotency import IdempotencyRecord
 from application.retention import Sweep, Swept
 from domain.sessions import RefreshToken
-from tests.databases import migrated
 from tests.support import ALICE, START, ManualClock, register_owners
 
 WINDOW = timedelta(minutes=15)
@@ -72,9 +72,9 @@ async def test_a_sweep_forgets_what_has_outlived_its_use_and_keeps_the_rest(
     assert again == Swept(login_failures=0, refresh_tokens=0, idempotency_keys=0)
 
 
-async def test_notes_db_sweep_runs_the_sweep_for_cron(tmp_path: Path) -> None:
+def test_notes_db_sweep_runs_the_sweep_for_cron(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'notes.sqlite3'}"
-    await migrated(url)
+    upgrade(url)
     notes = str(Path(sys.executable).with_name("notes"))
     env = {"NOTES_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
