@@ -93,10 +93,9 @@ class TooManyAttempts(ApplicationError):
 
 
 class QuotaExceeded(ApplicationError):
-    """The write would take the owner past their quota (``what``: notes or stored bytes);
-    nothing changed."""
+    """The write would take the owner past their quota (``what``: ``notes`` or
+    ``stored bytes``); nothing changed."""
 
-    def __init__(self, what: str, limit: int) -> None:
-        super().__init__(f"this account may keep at most {limit:,} {what}")
+    def __init__(self, what: str) -> None:
+        super().__init__(f"this account has reached its quota of {what}; nothing changed")
         self.what = what
-        self.limit = limit

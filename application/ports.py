@@ -47,7 +47,9 @@ class NoteRepository(Protocol):
     never another unit of work's uncommitted writes. Writes take effect for others only
     when the unit of work commits. Adapters raise ``StorageUnavailable`` when the storage
     cannot be reached and ``Conflict`` when a write breaks a uniqueness rule; they raise
-    nothing driver-specific.
+    nothing driver-specific. ``add``, ``add_many`` and ``update`` raise ``QuotaExceeded``
+    (at the latest on ``commit()``) when the write would take the owner past the quota
+    storage was given (``application.quota``).
     """
 
     async def add(self, note: Note) -> None:

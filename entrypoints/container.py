@@ -69,7 +69,11 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(Uuid7Factory)
     database_url = providers.Resource(persistence.open_database_url, settings)
     engine = providers.Resource(persistence.open_engine, database_url, settings)
-    uow_factory = providers.Singleton(persistence.unit_of_work_factory, engine)
+    uow_factory = providers.Singleton(
+        persistence.unit_of_work_factory,
+        engine,
+        providers.Callable(persistence.quota_of, settings),
+    )
     notes = providers.Singleton(
         Notes, uow_factory, clock, ids, require_version=settings.provided.require_if_match
     )

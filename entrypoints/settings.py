@@ -151,6 +151,12 @@ class Settings(BaseSettings):
         description="Password hashes (logins, registrations) that may wait or run at once per "
         "process; beyond it they get 503 with `Retry-After`.",
     )
+    quota_notes: int = Field(default=100_000, ge=1, description="The most notes one user may keep.")
+    quota_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="The most bytes (UTF-8) of titles and descriptions one user may keep.",
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description="When set, `/metrics` needs `Authorization: Bearer <this token>`.",

@@ -17,9 +17,10 @@ from types import TracebackType
 from typing import Any, Final, Self
 from uuid import UUID
 
-from application.errors import Conflict
+from application.errors import Conflict, QuotaExceeded
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
+from application.quota import Quota, stored_bytes
 from domain import Note, User
 from domain.search import relevance, tokens
 from domain.sessions import RefreshToken
@@ -39,10 +40,12 @@ class MemoryDatabase:
     """The committed state, shared by every unit of work made from it.
 
     ``MemoryDatabase()`` is one empty database; ``database.unit_of_work`` is a
-    ``UnitOfWorkFactory`` over it.
+    ``UnitOfWorkFactory`` over it. With a ``quota``, writes that would take an owner past it
+    raise ``QuotaExceeded``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, quota: Quota | None = None) -> None:
+        self.quota = quota
         self.tables: dict[str, dict[Hashable, Any]] = {
             "notes": {},
             "users": {},
@@ -154,6 +157,7 @@ class MemoryNoteRepository:
         await self._tx.lock("notes", note.id)
         if self._tx.get("notes", note.id) is not None:
             raise Conflict(f"a note with id {note.id} exists")
+        await self._check_quota(note.owner_id, [note])
         self._tx.put("notes", note.id, note)
 
     async def add_many(self, notes: Sequence[Note]) -> None:
@@ -163,6 +167,8 @@ class MemoryNoteRepository:
         taken = [n.id for n in notes if self._tx.get("notes", n.id) is not None]
         if taken or len({n.id for n in notes}) != len(notes):
             raise Conflict(f"notes with these ids exist: {taken}")
+        for owner_id in {note.owner_id for note in notes}:
+            await self._check_quota(owner_id, [n for n in notes if n.owner_id == owner_id])
         for note in notes:
             self._tx.put("notes", note.id, note)
 
@@ -215,8 +221,28 @@ class MemoryNoteRepository:
         current = self._owned(note.owner_id, note.id)
         if current is None or current.version != expected_version:
             return False
+        await self._check_quota(note.owner_id, [note], replacing=current)
         self._tx.put("notes", note.id, note)
         return True
+
+    async def _check_quota(
+        self, owner_id: UUID, added: Sequence[Note], *, replacing: Note | None = None
+    ) -> None:
+        """``QuotaExceeded`` if storing ``added`` (instead of ``replacing``) takes the owner
+        past the quota. The owner's lock serialises the check with concurrent writes."""
+        quota = self._tx.database.quota
+        if quota is None:
+            return
+        await self._tx.lock("note_usage", owner_id)
+        owned = [n for n in self._tx.rows("notes") if n.owner_id == owner_id]
+        notes = len(owned) + (0 if replacing is not None else len(added))
+        size = sum(map(stored_bytes, owned)) + sum(map(stored_bytes, added))
+        if replacing is not None:
+            size -= stored_bytes(replacing)
+        if replacing is None and notes > quota.max_notes:
+            raise QuotaExceeded("notes")
+        if size > quota.max_bytes and (replacing is None or size > sum(map(stored_bytes, owned))):
+            raise QuotaExceeded("stored bytes")
 
     async def delete(
         self, owner_id: UUID, note_id: UUID, *, expected_version: int | None = None

@@ -9,7 +9,7 @@ from typing import Any, Final
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy.exc as sa_exc
 
-from application.errors import Conflict, InvalidData, StorageUnavailable
+from application.errors import Conflict, InvalidData, QuotaExceeded, StorageUnavailable
 
 __all__ = ["DRIVER_ERRORS", "UNAVAILABLE_CLASSES", "driver_error", "is_dead", "translated"]
 
@@ -19,6 +19,9 @@ __all__ = ["DRIVER_ERRORS", "UNAVAILABLE_CLASSES", "driver_error", "is_dead", "t
 UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})
 _RETRYABLE_CLASS = "40"
 _INTEGRITY_CLASS = "23"
+# Raised by the quota triggers of migration 0004.
+_QUOTA_STATES: Final = {"NQ001": "notes", "NQ002": "stored bytes"}
+_QUOTA_MESSAGES: Final = {"notes quota: notes": "notes", "notes quota: bytes": "stored bytes"}
 # 22: data exception (a value out of range or not valid for its type): the client's input.
 _DATA_CLASS = "22"
 
@@ -40,6 +43,17 @@ def _sqlstate(error: sa_exc.DBAPIError) -> str:
     return ""
 
 
+def _quota(error: BaseException | None) -> QuotaExceeded | None:
+    """The quota a trigger refused a write for (by SQLSTATE on PostgreSQL, by message on
+    SQLite), if that is what ``error`` is."""
+    for candidate in (error, getattr(error, "__cause__", None)):
+        state = str(getattr(candidate, "sqlstate", "") or "")
+        if state in _QUOTA_STATES:
+            return QuotaExceeded(_QUOTA_STATES[state])
+    what = _QUOTA_MESSAGES.get(str(error))
+    return QuotaExceeded(what) if what is not None else None
+
+
 @contextmanager
 def translated() -> Iterator[None]:
     """Raise ``StorageUnavailable`` for an unreachable or failing database, ``Conflict``
@@ -49,9 +63,15 @@ def translated() -> Iterator[None]:
     try:
         yield
     except sa_exc.IntegrityError as error:
+        quota = _quota(error.orig)
+        if quota is not None:
+            raise quota from None
         raise Conflict("the write conflicts with stored data") from error
     except sa_exc.DBAPIError as error:
         sqlstate = _sqlstate(error)
+        quota = _quota(error.orig)
+        if quota is not None:
+            raise quota from None
         if isinstance(error, sa_exc.DataError) or sqlstate[:2] == _DATA_CLASS:
             # The driver's message quotes the value: it goes no further than this cause.
             raise InvalidData("the storage refused a value") from None
@@ -91,6 +111,9 @@ def driver_error(error: BaseException, *, dead: bool) -> BaseException:
     broken uniqueness rule or a lost race, ``StorageUnavailable`` for a database that
     cannot be reached or fails, and ``error`` itself otherwise (a bug)."""
     sqlstate = str(getattr(error, "sqlstate", "") or "")
+    quota = _quota(error)
+    if quota is not None:
+        return quota
     if isinstance(error, asyncpg.DataError) or sqlstate[:2] == _DATA_CLASS:
         return InvalidData("the storage refused a value")
     if sqlstate[:2] == _INTEGRITY_CLASS:

@@ -20,6 +20,8 @@ __all__ = [
     "include_in_comparison",
     "login_failures",
     "metadata",
+    "note_quota",
+    "note_usage",
     "notes",
     "refresh_tokens",
     "users",
@@ -107,6 +109,26 @@ idempotency_keys = sa.Table(
     sa.Column("result", sa.Text(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+# Kept by triggers on notes (migration 0004), read to report usage.
+note_usage = sa.Table(
+    "note_usage",
+    metadata,
+    sa.Column(
+        "owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("notes", sa.BigInteger(), nullable=False),
+    sa.Column("bytes", sa.BigInteger(), nullable=False),
+)
+
+# The quota the triggers enforce: one row (id 1), written at start-up; none, no limit.
+note_quota = sa.Table(
+    "note_quota",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("max_notes", sa.BigInteger(), nullable=False),
+    sa.Column("max_bytes", sa.BigInteger(), nullable=False),
 )
 
 DATABASE_MAINTAINED: Final = frozenset({"search_vector", "ix_notes_search_vector"})
