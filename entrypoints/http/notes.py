@@ -46,6 +46,8 @@ _NO_TAGS: Final[list[str]] = []
 
 _ERRORS: Final[dict[int, str]] = {
     400: "The body is not JSON.",
+    403: "The write would take the account past its quota of notes or stored bytes; "
+    "nothing changed.",
     404: "No note has this id.",
     409: "The `Idempotency-Key` was first used with a different request.",
     412: "`If-Match` names a version that is not the note's current one; nothing changed.",
@@ -112,6 +114,7 @@ def _note_response(note: Note, status_code: int = 200, **headers: str) -> Respon
     summary="Create a note",
     responses=_responses(
         400,
+        403,
         409,
         422,
         503,
@@ -149,7 +152,12 @@ async def create_note(
     response_model=list[NotePublic],
     summary="Import notes, all or none",
     responses=_responses(
-        400, 409, 422, 503, ok={201: {"description": "The created notes, in the order sent."}}
+        400,
+        403,
+        409,
+        422,
+        503,
+        ok={201: {"description": "The created notes, in the order sent."}},
     ),
 )
 async def import_notes(
@@ -323,7 +331,13 @@ async def get_note(
     response_model=NotePublic,
     summary="Replace a note",
     responses=_responses(
-        400, 404, 412, 422, 503, ok={200: {"description": "The note.", "headers": _ETAG_HEADER}}
+        400,
+        403,
+        404,
+        412,
+        422,
+        503,
+        ok={200: {"description": "The note.", "headers": _ETAG_HEADER}},
     ),
 )
 async def replace_note(
@@ -342,7 +356,13 @@ async def replace_note(
     response_model=NotePublic,
     summary="Change some of a note's fields",
     responses=_responses(
-        400, 404, 412, 422, 503, ok={200: {"description": "The note.", "headers": _ETAG_HEADER}}
+        400,
+        403,
+        404,
+        412,
+        422,
+        503,
+        ok={200: {"description": "The note.", "headers": _ETAG_HEADER}},
     ),
 )
 async def patch_note(
