@@ -167,10 +167,9 @@ class EmbeddedPostgres:
 
     @property
     def socket_dir(self) -> Path:
-        """Where the running server's socket is, checked to be private; where a new server's
-        socket would go if none runs."""
-        running = self._running_socket_dir()
-        return running if running is not None else self._preferred_socket_dir()
+        """Where the running server's socket is, checked to be private (the cluster directory
+        when no server runs)."""
+        return self._running_socket_dir() or self.cluster_dir
 
     @property
     def password(self) -> str:
@@ -199,8 +198,8 @@ class EmbeddedPostgres:
                 self._set_password()
             if not self.is_running():
                 self._write_hba()
-                socket_dir = self._preferred_socket_dir()
-                if socket_dir != self.cluster_dir:
+                socket_dir = self.cluster_dir
+                if len(str(socket_dir / _SOCKET)) > _MAX_SOCKET_PATH:
                     socket_dir = Path(tempfile.mkdtemp(prefix="notes-pg-"))
                     self._give_to_server(socket_dir)
                 self._pg_ctl(
@@ -292,11 +291,6 @@ class EmbeddedPostgres:
 
     # -- the socket ---------------------------------------------------------------------
 
-    def _preferred_socket_dir(self) -> Path:
-        if len(str(self.cluster_dir / _SOCKET)) <= _MAX_SOCKET_PATH:
-            return self.cluster_dir
-        return Path(tempfile.gettempdir())  # stands for "a fresh directory there"
-
     def _running_socket_dir(self) -> Path | None:
         """The running server's socket directory, from ``postmaster.pid`` (line 5); only
         if it is private to the server's user."""
@@ -341,7 +335,8 @@ class EmbeddedPostgres:
         """The server's programs: the installed ones, or as root, when other users cannot
         read those, a copy in a directory of root's that they can."""
         installation = _installation()
-        if not self._as_root or _open_to_others(installation):
+        server = installation / "bin" / "postgres"
+        if not self._as_root or (_open_to_others(server) and server.stat().st_mode & stat.S_IXOTH):
             return installation / "bin"
         copy = _ROOT_BASE / (
             "pginstall-" + hashlib.sha256(str(installation).encode()).hexdigest()[:16]

@@ -134,7 +134,8 @@ class Accounts:
         ``max_failures`` attempts per username and client address, and
         ``max_failures_per_username`` per username, are ever checked in a window, however
         many run at once in however many processes. A success forgets the username's
-        failures; every other outcome leaves the attempt counted as a failure.
+        failures from this client address; every other outcome leaves the attempt counted
+        as a failure.
         """
         key = login_key(username)
         now = self._clock.now()
@@ -158,7 +159,9 @@ class Accounts:
             raise InvalidCredentials("invalid username or password")
         assert user is not None
         async with self._uow() as uow:
-            await uow.login_failures.clear(key)
+            # Only this address's failures: those from others still count against the
+            # username, so a victim's login does not give a guesser a fresh allowance.
+            await uow.login_failures.clear(key, client=client)
             session = await self._start(uow, user.id, family_id=self._ids.new_id())
             await uow.commit()
         return session

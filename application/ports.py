@@ -186,7 +186,9 @@ class LoginFailures(Protocol):
         oldest first; what other units of work committed before this call included."""
         ...
 
-    async def clear(self, key: str) -> None: ...
+    async def clear(self, key: str, *, client: str | None = None) -> None:
+        """Forget this username's failures (only those from ``client``, when given)."""
+        ...
 
 
 class Retention(Protocol):

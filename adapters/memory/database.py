@@ -372,10 +372,18 @@ class MemoryLoginFailures:
         await _io()
         return sorted(a for a in self._tx.get("login_failures", key) or () if a[0] >= since)
 
-    async def clear(self, key: str) -> None:
+    async def clear(self, key: str, *, client: str | None = None) -> None:
         await _io()
         await self._tx.lock("login_failures", key)
-        self._tx.delete("login_failures", key)
+        kept = tuple(
+            a
+            for a in self._tx.get("login_failures", key) or ()
+            if client is not None and a[1] != client
+        )
+        if kept:
+            self._tx.put("login_failures", key, kept)
+        else:
+            self._tx.delete("login_failures", key)
 
 
 class MemoryRetention:

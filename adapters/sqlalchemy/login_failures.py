@@ -45,6 +45,8 @@ class SqlLoginFailures:
         result = await self._uow.execute(statement, write=False)
         return [(row.failed_at, row.client) for row in result]
 
-    async def clear(self, key: str) -> None:
+    async def clear(self, key: str, *, client: str | None = None) -> None:
         statement = login_failures.delete().where(login_failures.c.username_key == key)
+        if client is not None:
+            statement = statement.where(login_failures.c.client == client)
         await self._uow.execute(statement, write=True)

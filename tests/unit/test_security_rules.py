@@ -155,3 +155,11 @@ async def test_the_quota_holds_for_racing_creates_and_imports() -> None:
     with pytest.raises(QuotaExceeded, match="stored bytes"):
         await notes.import_notes(other, [NoteDraft(title="t", description="é" * 50)])
     assert await notes.list_notes(other) == []
+
+
+async def test_a_victims_login_does_not_give_a_guesser_a_fresh_allowance() -> None:
+    accounts = _accounts(MemoryDatabase(), fast_password_hasher(), ManualClock())
+    await accounts.register("alice", "correct horse")
+    assert [await _outcome(accounts, WRONG, "203.0.113.66") for _ in range(4)] == ["401"] * 4
+    assert await _outcome(accounts, "correct horse", "198.51.100.7") == "200"
+    assert [await _outcome(accounts, WRONG, "203.0.113.66") for _ in range(2)] == ["401", "429"]
