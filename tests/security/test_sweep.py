@@ -4,18 +4,21 @@ backend, and keeps everything younger; ``notes db sweep`` runs it from cron."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
+from adapters.memory import MemoryDatabase
 from adapters.sqlalchemy.migrate import upgrade
 from adapters.system import Uuid7Factory
 from application import UnitOfWorkFactory
 from application.idempotency import IdempotencyRecord
 from application.retention import Sweep, Swept
 from domain.sessions import RefreshToken
+from tests.api.client import app_over, serving
 from tests.support import ALICE, START, ManualClock, register_owners
 
 WINDOW = timedelta(minutes=15)
@@ -82,3 +85,19 @@ def test_notes_db_sweep_runs_the_sweep_for_cron(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "swept 0 failed logins, 0 refresh tokens, 0 idempotency keys"
+
+
+async def test_the_service_sweeps_on_its_own_schedule() -> None:
+    database = MemoryDatabase()
+    async with database.unit_of_work() as uow:
+        await uow.login_failures.record("ghost", START, keep_since=START)
+        await uow.commit()
+    app = app_over(database.unit_of_work, sweep_interval=0.05)
+    async with serving(app):
+        for _ in range(200):
+            async with database.unit_of_work() as uow:
+                if not await uow.login_failures.since("ghost", START):
+                    break
+            await asyncio.sleep(0.05)
+    async with database.unit_of_work() as uow:
+        assert await uow.login_failures.since("ghost", START) == []
