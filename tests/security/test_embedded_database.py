@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from adapters.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
+from entrypoints.signing_key import signing_key
+from tests.api.client import make_settings
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user needs root")
 
@@ -176,3 +178,17 @@ def test_two_users_of_one_cluster_share_one_server_and_the_last_out_stops_it(
         assert not second.is_running()
     finally:
         first.destroy()
+
+
+def test_a_new_data_directory_is_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "new" / "notes-service"
+    signing_key(make_settings(secret_key=None, database_url=None, data_dir=data_dir))
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    server = EmbeddedPostgres(tmp_path / "other" / "postgres")
+    server.start()
+    try:
+        assert stat.S_IMODE(server.cluster_dir.stat().st_mode) == 0o700
+        if os.geteuid() != 0:
+            assert stat.S_IMODE(server.cluster_dir.parent.stat().st_mode) == 0o700
+    finally:
+        server.destroy()
