@@ -192,3 +192,21 @@ def test_a_new_data_directory_is_private(tmp_path: Path) -> None:
             assert stat.S_IMODE(server.cluster_dir.parent.stat().st_mode) == 0o700
     finally:
         server.destroy()
+
+
+def test_a_cluster_made_with_trust_gets_a_password_on_its_next_start(tmp_path: Path) -> None:
+    server = EmbeddedPostgres(tmp_path / "postgres")
+    server.start()
+    try:
+        server.stop()
+        # What earlier versions left: no password file, and trust in pg_hba.conf.
+        (server.cluster_dir / "service_password").unlink()
+        (server.cluster_dir / "pg_hba.conf").write_text("local all all trust\n")
+        again = EmbeddedPostgres(tmp_path / "postgres")
+        again.start()
+        assert len(again.password) >= 32
+        assert _psql(again, password=again.password).returncode == 0
+        assert _psql(again).returncode != 0
+        again.stop()
+    finally:
+        server.destroy()
