@@ -6,7 +6,9 @@ cases through ``app.state``, so a request costs no container lookup.
 
 Around every route: the request middleware (request ids, body limit, headers, the log line
 and metrics; see ``middleware``), outermost, and CORS for the origins the settings name, if
-any. The operational routes are ``/healthz``, ``/readyz`` and ``/metrics``.
+any. Logins and registrations whose client hangs up are cancelled (``disconnects``), and
+the lifespan runs the retention sweep every ``NOTES_SWEEP_INTERVAL`` seconds. The
+operational routes are ``/healthz``, ``/readyz`` and ``/metrics``.
 
 Serve it with ``notes serve``, or with any ASGI server:
 ``uvicorn --factory entrypoints.http:create_app``.
@@ -15,6 +17,7 @@ Serve it with ``notes serve``, or with any ASGI server:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -167,6 +170,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if sweeper is not None:
             sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         app.state.metrics.watch_pool(None)
         await shutdown(container)
 
