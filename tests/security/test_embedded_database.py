@@ -16,11 +16,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from adapters.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
 from entrypoints.signing_key import signing_key
 from tests.api.client import make_settings
+from tests.e2e.server import ServerProcess
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="acting as another user needs root")
 
@@ -210,3 +212,27 @@ def test_a_cluster_made_with_trust_gets_a_password_on_its_next_start(tmp_path: P
         again.stop()
     finally:
         server.destroy()
+
+
+def test_two_notes_serve_on_one_data_directory_share_its_server(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {"NOTES_DATA_DIR": str(data), "NOTES_LOG_LEVEL": "warning", "NOTES_DATABASE_URL": ""}
+    first = ServerProcess(env).start()
+    second = ServerProcess(env).start()
+    try:
+        assert httpx.get(f"{second.base_url}/readyz", timeout=30).status_code == 200
+        assert first.stop() == 0
+        assert httpx.get(f"{second.base_url}/readyz", timeout=30).status_code == 200
+        registered = httpx.post(
+            f"{second.base_url}/users/",
+            json={"username": "alice", "password": "correct horse battery"},
+            timeout=30,
+        )
+        assert registered.status_code == 201, registered.text
+        assert second.stop() == 0
+        assert not EmbeddedPostgres(data / "postgres").is_running()
+    finally:
+        for server in (first, second):
+            if server.process is not None and server.process.poll() is None:
+                server.stop()
+        EmbeddedPostgres(data / "postgres").destroy()
