@@ -159,6 +159,10 @@ def two_servers(postgres_url: str) -> Iterator[tuple[ServerProcess, ServerProces
         "NOTES_SECRET_KEY": "two-processes-Vq7wJ2nR9xKp4LzT8mYc3HdF6gBs0eUa",
         "NOTES_LOG_LEVEL": "warning",
         "NOTES_SWEEP_INTERVAL": "0",
+        # A few connections each, waited for patiently: the server is shared.
+        "NOTES_POOL_SIZE": "4",
+        "NOTES_MAX_OVERFLOW": "0",
+        "NOTES_POOL_TIMEOUT": "30",
     }
     first, second = ServerProcess(env).start(), ServerProcess(env).start()
     try:
