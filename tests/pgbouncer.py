@@ -69,7 +69,9 @@ def running_pgbouncer(
     scratch.chmod(0o755)
     listen = free_port()
     users = scratch / "users.txt"
-    users.write_text(f'"{user}" ""\n')
+    # Clients log in to PgBouncer without checks; PgBouncer logs in to the server with this
+    # user's password, when the server asks for one (the embedded server's SCRAM login).
+    users.write_text(f'"{user}" "{server.password or ""}"\n')
     config = scratch / "pgbouncer.ini"
     config.write_text(
         "[databases]\n"
@@ -81,7 +83,9 @@ def running_pgbouncer(
         "max_client_conn = 1000\n"
     )
     for path in (users, config):
-        path.chmod(0o644)
+        path.chmod(0o640 if server.password else 0o644)
+        if owner is not None and os.geteuid() == 0:
+            shutil.chown(path, group=pwd.getpwnam(owner).pw_gid)
     command = [binary, str(config)]
     if os.geteuid() == 0:  # PgBouncer refuses to run as root
         command[1:1] = ["-u", owner or "nobody"]
