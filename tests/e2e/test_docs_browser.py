@@ -32,12 +32,14 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as shown  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from tests.api.client import SECRET_KEY  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     env = {
         "NOTES_DATABASE_URL": "memory://",
-        "NOTES_SECRET_KEY": "browser-test-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "NOTES_SECRET_KEY": SECRET_KEY,
         "NOTES_LOG_LEVEL": "warning",
     }
     process = ServerProcess(env).start()

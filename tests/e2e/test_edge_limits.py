@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.api.client import SECRET_KEY
 from tests.e2e.server import ServerProcess
 
 _TIMEOUT = 1.0
@@ -20,7 +21,7 @@ _TIMEOUT = 1.0
 def server() -> Iterator[ServerProcess]:
     env = {
         "NOTES_DATABASE_URL": "memory://",
-        "NOTES_SECRET_KEY": "edge-limits-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "NOTES_SECRET_KEY": SECRET_KEY,
         "NOTES_MAX_HEADER_SIZE": "8192",
         "NOTES_HEADER_TIMEOUT": str(_TIMEOUT),
         "NOTES_LOG_LEVEL": "warning",

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from entrypoints.http import create_app
+from tests.api.client import SECRET_KEY
 from tests.e2e.server import ServerProcess
 
 _GENERATOR = Path(sys.executable).with_name("openapi-python-client")
@@ -53,7 +54,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 def server() -> Iterator[ServerProcess]:
     env = {
         "NOTES_DATABASE_URL": "memory://",
-        "NOTES_SECRET_KEY": "generated-client-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "NOTES_SECRET_KEY": SECRET_KEY,
         "NOTES_LOG_LEVEL": "warning",
     }
     process = ServerProcess(env).start()
