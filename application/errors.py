@@ -14,7 +14,9 @@ __all__ = [
     "InvalidCredentials",
     "NotAuthenticated",
     "NoteNotFound",
+    "OutcomeUnknown",
     "PreconditionFailed",
+    "SchemaOutdated",
     "StorageUnavailable",
     "TooManyAttempts",
     "UsernameTaken",
@@ -54,7 +56,27 @@ class Conflict(ApplicationError):
 
 
 class StorageUnavailable(ApplicationError):
-    """The storage cannot be reached or did not answer in time. The operation had no effect."""
+    """The storage cannot be reached or did not answer in time. The operation had no effect
+    (unless it is ``OutcomeUnknown``).
+
+    ``reason``, for operators' logs, is what the adapter says of the cause: the driver's
+    error class and message, never a statement's values.
+    """
+
+    def __init__(self, message: str = "the storage is unavailable", *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class OutcomeUnknown(StorageUnavailable):
+    """A write reached the storage, and the connection was lost before its outcome was
+    known: it may or may not have taken effect. Retrying it with the same idempotency key
+    is safe."""
+
+
+class SchemaOutdated(StorageUnavailable):
+    """The database's schema is behind the service's migrations (or was never made): it
+    must be upgraded before the service can use it."""
 
 
 class InvalidCredentials(ApplicationError):

@@ -49,7 +49,9 @@ class NoteRepository(Protocol):
     """
 
     async def add(self, note: Note) -> None:
-        """Store a new note. ``Conflict`` if a note with its id exists."""
+        """Store a new note. ``Conflict`` if a note with its id exists: raised here, or, by
+        an adapter that sends a lone write with its commit, by the unit of work's next
+        statement or ``commit()``."""
         ...
 
     async def add_many(self, notes: Sequence[Note]) -> None:

@@ -1,6 +1,6 @@
 """The ``notes`` command: serve the API, manage the database schema, print the API document.
 
-    notes serve [--host HOST] [--port PORT] [--workers N] [--reload]
+    notes serve [--host HOST] [--port PORT] [--workers N] [--reload] [--migrate]
     notes db upgrade [REVISION]       (default: head)
     notes db downgrade REVISION       (base: an empty schema)
     notes db current
@@ -12,7 +12,9 @@ options of ``serve`` override them. With no database URL configured, every comma
 the embedded PostgreSQL under ``data_dir``: ``serve`` starts it and applies the migrations
 once, in this process, before any worker starts, hands its URL to the workers in
 ``NOTES_DATABASE_URL``, and stops it when the server exits, so several workers share one
-database server. ``serve`` settles the key that signs access tokens the same way (see
+database server. With a database URL configured, ``serve`` refuses to start, with one line
+saying to run ``notes db upgrade``, while the schema is behind the migrations (``--migrate``
+applies them first). ``serve`` settles the key that signs access tokens the same way (see
 ``entrypoints.signing_key``) and refuses to start, with a message saying why, without one.
 
 On SIGTERM (or SIGINT) ``serve`` stops accepting connections, lets the requests in flight
@@ -57,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default: NOTES_PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     serve.add_argument("--reload", action="store_true", help="restart when the code changes")
+    serve.add_argument(
+        "--migrate", action="store_true", help="apply the migrations to the database first"
+    )
 
     db = commands.add_parser("db", help="manage the database schema")
     actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -131,10 +136,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"notes serve: {error}", file=sys.stderr)
         return 2
     with _stop_signals() as stopping, _database(settings) as (url, embedded):
-        if embedded and not stopping:
+        if (embedded or args.migrate) and not memory and not stopping:
             from adapters.sqlalchemy import migrate
 
             migrate.upgrade(url)
+        elif not memory and not stopping and (problem := _schema_problem(url)) is not None:
+            print(f"notes serve: {problem}", file=sys.stderr)
+            return 2
         if not stopping:
             with ExitStack() as serving:
                 # The workers get the database and the signing key this process settled on.
@@ -147,6 +155,25 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                     serving.enter_context(_environment(_METRICS_DIR, metrics_dir))
                 uvicorn.run(APP_FACTORY, **options)
     return 0
+
+
+def _schema_problem(url: str) -> str | None:
+    """Why the schema at ``url`` cannot be served, or ``None``. A database that cannot be
+    reached now is no reason not to start: ``/readyz`` says so until it answers."""
+    from adapters.sqlalchemy import migrate
+    from adapters.sqlalchemy.errors import DRIVER_ERRORS
+
+    try:
+        revision = migrate.current(url)
+    except DRIVER_ERRORS:
+        return None
+    history = migrate.history()
+    if not history.is_behind(revision):
+        return None
+    return (
+        f"the database schema is at {revision or 'no revision'}, behind this version's "
+        f"{history.head}: run `notes db upgrade` (or `notes serve --migrate`)"
+    )
 
 
 @contextmanager

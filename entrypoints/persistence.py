@@ -72,6 +72,7 @@ async def open_engine(url: str, settings: Settings) -> AsyncIterator[AsyncEngine
         pool_recycle=settings.pool_recycle,
         connect_timeout=settings.connect_timeout,
         statement_timeout=settings.statement_timeout,
+        pooler=settings.database_pooler,
     )
     try:
         yield engine
@@ -95,13 +96,14 @@ async def _always_ready() -> None:
 
 
 def readiness_check(engine: AsyncEngine | None) -> Callable[[], Awaitable[None]]:
-    """What ``/readyz`` asks: a round trip to the database behind ``engine``, or nothing for
-    the in-memory backend."""
+    """What ``/readyz`` asks: a round trip to the database behind ``engine`` that finds its
+    schema not behind the service's migrations, or nothing for the in-memory backend."""
     if engine is None:
         return _always_ready
+    from adapters.sqlalchemy import migrate
     from adapters.sqlalchemy.monitoring import ping
 
-    return partial(ping, engine)
+    return partial(ping, engine, migrate.history())
 
 
 def pool_usage(engine: AsyncEngine | None) -> Callable[[], tuple[int, int]] | None:

@@ -31,6 +31,7 @@ MEMORY_URL = "memory://"
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 LogFormat = Literal["text", "json"]
+DatabasePooler = Literal["none", "session", "transaction"]
 
 # An origin as a browser sends it: scheme, host and optional port, nothing after.
 _ORIGIN = re.compile(r"https?://[^\s/?#]+")
@@ -79,6 +80,13 @@ class Settings(BaseSettings):
             "embedded in the service, kept under `data_dir`. `postgresql://` and `sqlite://` "
             "are accepted and given the async driver."
         ),
+    )
+    database_pooler: DatabasePooler = Field(
+        default="none",
+        description="What stands between the service and PostgreSQL: `none` (or a pooler in "
+        "session mode: `session`), or `transaction` for a pooler that hands server "
+        "connections over at each transaction's end (PgBouncer's `pool_mode = transaction`). "
+        "A client cannot tell a pooler's mode from the server's answers, so it is said here.",
     )
     data_dir: Path = Field(
         default_factory=default_data_dir,

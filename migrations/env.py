@@ -19,9 +19,8 @@ import asyncio
 
 import sqlalchemy as sa
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
+from adapters.sqlalchemy.engine import migration_engine
 from adapters.sqlalchemy.tables import include_in_comparison, metadata
 
 config = context.config
@@ -82,7 +81,7 @@ def _run(connection: sa.Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(_url(), poolclass=NullPool)
+    engine = migration_engine(_url())
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

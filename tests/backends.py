@@ -11,7 +11,8 @@ import pytest
 
 from application import UnitOfWorkFactory
 
-BACKENDS = ["memory", "sqlite", "postgres"]
+BACKENDS = ["memory", "sqlite", "postgres", "pgbouncer_transaction", "pgbouncer_session"]
+"""``pgbouncer_*``: the PostgreSQL database through a real PgBouncer in that pool mode."""
 
 
 def open_backend(request: pytest.FixtureRequest, name: str) -> UnitOfWorkFactory:

@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import MemoryDatabase
 from adapters.sqlalchemy import SqlDatabase, create_engine
+from adapters.sqlalchemy.engine import Pooler
 from tests.databases import empty_tables, migrated, postgres_server, scratch_postgres_database
 from tests.owner_rule import SERVICE_STATEMENTS, violations
+from tests.pgbouncer import running_pgbouncer
 
 # What the service sends to PostgreSQL is checked against the rule for per-user tables in
 # every test of these suites (see tests.owner_rule).
@@ -69,6 +71,40 @@ async def postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 async def postgres_database(postgres_engine: AsyncEngine) -> SqlDatabase:
     await empty_tables(postgres_engine)
     return SqlDatabase(postgres_engine)
+
+
+def _pooled_engine(url: str, pooler: Pooler) -> AsyncEngine:
+    return create_engine(url, pool_size=5, max_overflow=20, pooler=pooler)
+
+
+@pytest.fixture(scope="session")
+async def pgbouncer_transaction_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    with running_pgbouncer(make_url(postgres_url), "transaction") as url:
+        engine = _pooled_engine(url.render_as_string(hide_password=False), "transaction")
+        yield engine
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def pgbouncer_session_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    with running_pgbouncer(make_url(postgres_url), "session") as url:
+        engine = _pooled_engine(url.render_as_string(hide_password=False), "session")
+        yield engine
+        await engine.dispose()
+
+
+@pytest.fixture
+async def pgbouncer_transaction_database(pgbouncer_transaction_engine: AsyncEngine) -> SqlDatabase:
+    """The PostgreSQL database behind PgBouncer in transaction mode, the service told so."""
+    await empty_tables(pgbouncer_transaction_engine)
+    return SqlDatabase(pgbouncer_transaction_engine)
+
+
+@pytest.fixture
+async def pgbouncer_session_database(pgbouncer_session_engine: AsyncEngine) -> SqlDatabase:
+    """The PostgreSQL database behind PgBouncer in session mode."""
+    await empty_tables(pgbouncer_session_engine)
+    return SqlDatabase(pgbouncer_session_engine)
 
 
 @pytest.fixture(scope="session")

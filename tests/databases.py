@@ -62,6 +62,27 @@ async def scratch_postgres_database(server: URL) -> AsyncIterator[str]:
         await admin.dispose()
 
 
+@contextmanager
+def scratch_database_blocking(server: URL) -> Iterator[str]:
+    """``scratch_postgres_database`` for code that runs no event loop (a test of a command
+    that runs its own)."""
+
+    async def run(statement: str) -> None:
+        admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(sa.text(statement))
+        finally:
+            await admin.dispose()
+
+    name = f"notes_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 async def migrated(url: str) -> None:
     """Bring the database at ``url`` to the newest revision."""
     await asyncio.to_thread(upgrade, url)

@@ -19,9 +19,8 @@ from collections import deque
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import QueuePool
 
-__all__ = ["FairGate", "gate_for"]
+__all__ = ["FairGate", "add_gate", "gate_for"]
 
 
 class FairGate:
@@ -93,18 +92,13 @@ def _expire(waiter: asyncio.Future[None]) -> None:
 _GATES: Final[weakref.WeakKeyDictionary[object, FairGate]] = weakref.WeakKeyDictionary()
 
 
+def add_gate(engine: AsyncEngine, permits: int, timeout: float) -> None:
+    """Put a gate of ``permits`` (the pool's size and overflow) in front of ``engine``'s pool;
+    ``create_engine`` does, for every pool that can make a caller wait."""
+    _GATES[engine.sync_engine] = FairGate(permits, timeout)
+
+
 def gate_for(engine: AsyncEngine) -> FairGate | None:
     """The gate of ``engine``'s pool (one per engine, however many databases share it), or
-    ``None`` for a pool that never makes anyone wait (SQLite's single shared connection,
-    an unbounded overflow)."""
-    key = engine.sync_engine
-    gate = _GATES.get(key)
-    if gate is None:
-        pool = engine.pool
-        if not isinstance(pool, QueuePool):
-            return None
-        overflow = getattr(pool, "_max_overflow", -1)
-        if overflow < 0:
-            return None
-        gate = _GATES[key] = FairGate(pool.size() + overflow, pool.timeout())
-    return gate
+    ``None`` for a pool that never makes anyone wait (SQLite's single shared connection)."""
+    return _GATES.get(engine.sync_engine)

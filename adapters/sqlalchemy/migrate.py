@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-__all__ = ["alembic_config", "current", "downgrade", "head", "upgrade"]
+from adapters.sqlalchemy.engine import migration_engine
+
+__all__ = ["History", "alembic_config", "current", "downgrade", "head", "history", "upgrade"]
 
 
 def _script_location() -> Path:
@@ -54,7 +55,7 @@ def current(url: str) -> str | None:
     """The revision the database is at, or ``None`` for a database never migrated."""
 
     async def read() -> str | None:
-        engine = create_async_engine(url, poolclass=NullPool)
+        engine = migration_engine(url)
         try:
             async with engine.connect() as connection:
                 return await connection.run_sync(
@@ -64,3 +65,26 @@ def current(url: str) -> str | None:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The service's migrations: the newest revision, and every one it knows."""
+
+    head: str | None
+    known: frozenset[str]
+
+    def is_behind(self, revision: str | None) -> bool:
+        """Whether a database at ``revision`` (``None``: never migrated) needs an upgrade
+        for this service: it is at none, or at one of the service's older revisions. A
+        revision the service does not know is newer than it: not behind."""
+        if revision == self.head:
+            return False
+        return revision is None or revision in self.known
+
+
+def history() -> History:
+    """The service's migrations (read from the ``migrations`` package)."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known = frozenset(script.revision for script in scripts.walk_revisions())
+    return History(scripts.get_current_head(), known)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
-import sqlalchemy.exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.sqlalchemy.errors import DRIVER_ERRORS, driver_error, is_dead, translated
+from adapters.sqlalchemy.errors import DRIVER_ERRORS, failure_of, port_error, translated
+from adapters.sqlalchemy.freshness import retire_older
 from adapters.sqlalchemy.gate import FairGate, gate_for
 from adapters.sqlalchemy.idempotency_keys import SqlIdempotencyKeys
 from adapters.sqlalchemy.login_failures import SqlLoginFailures
@@ -23,11 +23,13 @@ from application import StorageUnavailable
 
 __all__ = ["SqlDatabase", "SqlUnitOfWork"]
 
+T = TypeVar("T")
 _Call = Callable[..., Awaitable[Any]]
 # asyncpg's ways of running a statement, by what they return.
 _FETCH_ALL: Final[_Call] = asyncpg.Connection.fetch
 _FETCH_ONE: Final[_Call] = asyncpg.Connection.fetchrow
 _EXECUTE: Final[_Call] = asyncpg.Connection.execute
+_Parameters = Sequence[dict[str, Any]] | dict[str, Any] | None
 
 
 class SqlDatabase:
@@ -40,11 +42,10 @@ class SqlDatabase:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sqlite = engine.dialect.name == "sqlite"
         self._gate = gate_for(engine)
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, sqlite=self._sqlite, gate=self._gate)
+        return SqlUnitOfWork(self.engine, gate=self._gate)
 
 
 class SqlUnitOfWork:
@@ -52,39 +53,32 @@ class SqlUnitOfWork:
 
     The connection is checked out on entry (through ``gate``, when given: waiting longer
     than the pool's timeout for it is ``StorageUnavailable``) and returned on exit. The
-    transaction begins with the first statement: on SQLite, a write (or a read for update)
-    first takes the database's write lock, which is how SQLite keeps the row-lock promise
-    of the port.
+    transaction begins with the first statement that SQLAlchemy runs: on SQLite, a write
+    (or a read for update) first takes the database's write lock, which is how SQLite keeps
+    the row-lock promise of the port.
 
-    Three things keep the database round trips of a unit of work to the statements it runs
-    (a read by id is one round trip, not six; so is the creation of a note):
+    On PostgreSQL, three things keep the round trips of the hot paths to the statements
+    they need (a read by id is one round trip; so is the creation of a note):
 
-    * On PostgreSQL, a first statement that only reads runs before ``BEGIN``, and the
-      transaction begins with the next statement, if any. Under READ COMMITTED, PostgreSQL's
-      level and the port's promise, every statement takes a snapshot of its own inside a
-      transaction as well, and a plain read takes no lock, so the unit of work sees and
-      promises exactly what it did; a unit of work that only reads costs no ``BEGIN`` and
-      no ``ROLLBACK``.
-    * On PostgreSQL, a note added as the first thing a unit of work does is written later
-      (``insert_note``): if nothing else comes before ``commit()``, the ``INSERT`` is sent
-      alone, outside a transaction (it commits by itself, all or nothing), instead of
-      ``BEGIN``, ``INSERT``, ``COMMIT``. Any other statement first sends the deferred
-      ``INSERT``, in the transaction it begins, so the unit of work reads its own write.
-      A unit of work left without ``commit()`` sends nothing. A broken rule is then
-      reported by ``commit()`` (or by the next statement), not by ``add``.
-    * No ping before each checkout: when the first statement finds its pooled connection
-      dead (the server restarted, or a failover), the pool drops it, along with every
-      connection as old, and the statement runs again once on a new connection. Nothing can
-      be lost or done twice by that retry: before the first statement the unit of work has
-      done nothing, and a write's transaction on the dead connection never committed. The
-      lone deferred ``INSERT``, which commits by itself, runs again only when the connection
-      was found closed before it was sent; if the connection dies while it runs, its
-      outcome is unknown, as a ``COMMIT``'s is then, and it fails ``StorageUnavailable``.
-
-    On PostgreSQL, statements the unit of work runs first go to the driver directly,
-    compiled once (``fetch_one``, ``fetch_all``, the lone ``INSERT``): SQLAlchemy's
-    execution machinery and result processing cost more than the rest of a request, and
-    asyncpg returns what the column types would (UUIDs, UTC datetimes, lists).
+    * A first read through ``fetch_one`` or ``fetch_all`` goes to the driver directly,
+      compiled once, before any ``BEGIN``; a later statement begins the transaction. Under
+      READ COMMITTED every statement takes a snapshot of its own and a plain read takes no
+      lock, so the unit of work sees and promises exactly what it would inside the
+      transaction.
+    * A note added as the first thing a unit of work does is held back (``insert_note``):
+      if nothing else comes before ``commit()``, the ``INSERT`` is sent alone and commits
+      by itself. Any other statement first sends it, in the transaction it begins. A unit of
+      work left without ``commit()`` sends nothing; a broken rule is then reported by
+      ``commit()`` or by the next statement, not by ``add``.
+    * No ping before each checkout. The retry policy (``_attempt``, the only one): when a
+      statement finds its connection dead or the server read-only, that connection is
+      dropped and every connection made as long ago is replaced at its next checkout. The
+      first statement then runs once more on a new connection if that cannot do anything
+      twice: a read, a statement whose transaction died with the connection, or a write
+      that commits by itself but was never sent. A ``COMMIT``, or such a write, sent on a
+      connection that then dies has an unknown outcome: ``OutcomeUnknown``. A connection
+      error the server reports on a connection that stays open is ``StorageUnavailable``
+      for this unit of work and leaves the pool alone.
     """
 
     notes: SqlNoteRepository
@@ -93,11 +87,8 @@ class SqlUnitOfWork:
     login_failures: SqlLoginFailures
     idempotency_keys: SqlIdempotencyKeys
 
-    def __init__(
-        self, engine: AsyncEngine, *, sqlite: bool = False, gate: FairGate | None = None
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
-        self._sqlite = sqlite
         self._gate = gate
         self.dialect = engine.dialect.name
         self._postgres = self.dialect == "postgresql"
@@ -112,7 +103,7 @@ class SqlUnitOfWork:
             try:
                 await gate.acquire()
             except TimeoutError as error:
-                raise StorageUnavailable("the database is unavailable") from error
+                raise StorageUnavailable("no database connection was free in time") from error
         self._holds_permit = gate is not None
         try:
             with translated():
@@ -154,98 +145,52 @@ class SqlUnitOfWork:
             assert self._gate is not None
             self._gate.release()
 
+    def _active(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._connection
+
     async def commit(self) -> None:
         deferred, self._deferred = self._deferred, None
-        if deferred is None:
-            with translated():
-                await self._active().commit()
+        if deferred is not None:
+            # The unit of work did nothing but this write: it commits by itself.
+            sql, names = compiled_insert(self._engine.dialect)
+            arguments = [deferred[name] for name in names]
+            await self._on_driver(_EXECUTE, sql, arguments, committing=True)
             return
-        # The unit of work did nothing but this write: it commits by itself.
-        sql, names = compiled_insert(self._engine.dialect)
-        await self._on_driver(_EXECUTE, sql, [deferred[name] for name in names], write=True)
+        if self._active().in_transaction():
+            await self._attempt(_commit, first=False, committing=True)
 
     async def rollback(self) -> None:
         self._deferred = None
         with translated():
             await self._active().rollback()
 
-    def _active(self) -> AsyncConnection:
-        if self._connection is None:
-            raise RuntimeError("the unit of work is not open")
-        return self._connection
-
     async def insert_note(self, row: dict[str, Any]) -> None:
         """Insert the row of one note: as the first write of a unit of work on PostgreSQL,
-        deferred until ``commit()`` or the next statement (see the class docstring)."""
-        if self._postgres and not self._started and self._deferred is None:
+        held back until ``commit()`` or the next statement (see the class docstring)."""
+        if self._direct():
             self._deferred = row
             return
         await self.execute(INSERT, row, write=True)
 
     async def execute(
-        self,
-        statement: sa.Executable,
-        parameters: Sequence[dict[str, Any]] | dict[str, Any] | None = None,
-        *,
-        write: bool,
+        self, statement: sa.Executable, parameters: _Parameters = None, *, write: bool
     ) -> sa.CursorResult[Any]:
         """Run one statement in this unit of work's transaction, beginning it if needed;
         with a list of ``parameters``, once for each (executemany)."""
-        if not self._started:
-            deferred, self._deferred = self._deferred, None
-            if deferred is None:
-                return await self._first(statement, parameters, write=write)
-            await self._first(INSERT, deferred, write=True)
-        with translated():
-            return await self._run(statement, parameters, write=write)
-
-    async def _first(
-        self,
-        statement: sa.Executable,
-        parameters: Sequence[dict[str, Any]] | dict[str, Any] | None,
-        *,
-        write: bool,
-    ) -> sa.CursorResult[Any]:
-        with translated():
-            self._started = True
-            try:
-                return await self._run(statement, parameters, write=write, first=True)
-            except sa_exc.DBAPIError as error:
-                if not error.connection_invalidated:
-                    raise
-            # The pooled connection was dead: the pool has dropped it; start on a new one.
-            stale, self._connection = self._connection, None
-            if stale is not None:
-                await stale.close()
-            self._connection = await self._engine.connect()
-            return await self._run(statement, parameters, write=write, first=True)
-
-    async def _run(
-        self,
-        statement: sa.Executable,
-        parameters: Sequence[dict[str, Any]] | dict[str, Any] | None,
-        *,
-        write: bool,
-        first: bool = False,
-    ) -> sa.CursorResult[Any]:
-        connection = self._active()
-        if not connection.in_transaction():
-            if self._sqlite and write:
-                connection.sync_connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"  # type: ignore[union-attr]
-            await connection.begin()
-        if first and not write and self._postgres:
-            # See the class docstring: the driver sends no BEGIN for this one statement.
-            driver = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-            driver.autocommit = True  # type: ignore[union-attr]
-            try:
-                return await connection.execute(statement, parameters)
-            finally:
-                driver.autocommit = False  # type: ignore[union-attr]
-        return await connection.execute(statement, parameters)
+        first = not self._started
+        self._started = True
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            await self._attempt(_in_transaction(INSERT, deferred, write=True), first=first)
+            first = False
+        run = _in_transaction(statement, parameters, write=write)
+        return await self._attempt(run, first=first)
 
     def _direct(self) -> bool:
         """Whether the next statement goes to the driver directly: on PostgreSQL, as the
-        first statement of the unit of work, with no deferred write to send before it."""
+        first statement of the unit of work, with no held-back write to send before it."""
         return self._postgres and not self._started and self._deferred is None
 
     async def fetch_one(
@@ -256,8 +201,9 @@ class SqlUnitOfWork:
             result = await self.execute(statement, parameters, write=False)
             return result.mappings().first()
         sql, names = _compiled(statement, self._engine.dialect)
+        arguments = [parameters[name] for name in names]
         row: Mapping[Any, Any] | None = await self._on_driver(
-            _FETCH_ONE, sql, [parameters[name] for name in names], write=False
+            _FETCH_ONE, sql, arguments, committing=False
         )
         return row
 
@@ -266,59 +212,106 @@ class SqlUnitOfWork:
     ) -> Sequence[Mapping[Any, Any]]:
         """Every row a read finds, as mappings from column names to values.
 
-        On PostgreSQL, as the first statement of the unit of work, it goes to the driver
-        directly, compiled once (``statement`` must be built once, with named bind
-        parameters, which ``parameters`` gives by name): the same rules hold as for
-        ``execute``, no ``BEGIN`` before a first read, one retry on a new connection when
-        the pooled one was dead, driver errors translated for the ports. Elsewhere it is
+        ``statement`` must be built once, with named bind parameters, which ``parameters``
+        gives by name. On PostgreSQL, as the first statement of the unit of work, it goes to
+        the driver directly, compiled once, outside a transaction; elsewhere it is
         ``execute``.
         """
         if not self._direct():
             result = await self.execute(statement, parameters, write=False)
             return result.mappings().all()
         sql, names = _compiled(statement, self._engine.dialect)
+        arguments = [parameters[name] for name in names]
         rows: Sequence[Mapping[Any, Any]] = await self._on_driver(
-            _FETCH_ALL, sql, [parameters[name] for name in names], write=False
+            _FETCH_ALL, sql, arguments, committing=False
         )
         return rows
 
-    async def _on_driver(self, call: _Call, sql: str, arguments: list[Any], *, write: bool) -> Any:
-        """``call(driver, sql, *arguments)`` on the driver connection, as the first statement
-        of the unit of work: outside a transaction, run again once on a new connection when
-        the pooled one was dead (a ``write`` only when it was not sent), errors translated
-        as ``translated`` does."""
+    async def _on_driver(
+        self, call: _Call, sql: str, arguments: list[Any], *, committing: bool
+    ) -> Any:
+        """``call(driver, sql, *arguments)`` on the asyncpg connection, as the first statement
+        of the unit of work, outside a transaction."""
         self._started = True
+
+        async def run(connection: AsyncConnection) -> Any:
+            raw = await connection.get_raw_connection()
+            return await call(raw.driver_connection, sql, *arguments)
+
+        return await self._attempt(run, first=True, committing=committing)
+
+    async def _attempt(
+        self,
+        run: Callable[[AsyncConnection], Awaitable[T]],
+        *,
+        first: bool,
+        committing: bool = False,
+    ) -> T:
+        """``run`` on this unit of work's connection, under the retry policy of the class
+        docstring; failures translated into the ports' errors."""
         for attempt in (1, 2):
             connection = self._active()
-            with translated():
-                fairy = connection.sync_connection.connection  # type: ignore[union-attr]
-            driver = fairy.driver_connection
-            assert driver is not None
-            closed = driver.is_closed()
             try:
-                return await call(driver, sql, *arguments)
+                return await run(connection)
             except DRIVER_ERRORS as error:
-                dead = is_dead(error, driver)
-                # The driver refuses a statement on a connection it knows closed or broken
-                # before sending anything.
-                unsent = closed or isinstance(error, asyncpg.InternalClientError)
-                if dead:
-                    # As SQLAlchemy does on a disconnect: every connection as old as this one
-                    # is replaced when next checked out, since the server likely dropped them
-                    # all.
-                    self._engine.pool._invalidate(fairy, error, _checkin=False)
-                    await connection.invalidate(error)
-                    if attempt == 1 and (unsent or not write):
-                        await connection.close()
-                        self._connection = None
+                failure = failure_of(error, closed=await _closed(connection))
+                if failure.replaces_connections:
+                    retire_older(self._engine)
+                    await self._drop(connection, error)
+                    again = first and failure.dead and (failure.unsent or not committing)
+                    if attempt == 1 and again:
                         with translated():
                             self._connection = await self._engine.connect()
                         continue
-                translated_error = driver_error(error, dead=dead)
-                if translated_error is error:
+                replacement = port_error(error, failure, committing=committing)
+                if replacement is None:
                     raise
-                raise translated_error from error
+                raise replacement from error
         raise AssertionError("unreachable")
+
+    async def _drop(self, connection: AsyncConnection, error: BaseException) -> None:
+        """Discard ``connection``; the unit of work has none until it connects again."""
+        self._connection = None
+        try:
+            if not connection.invalidated:
+                await connection.invalidate(error)
+        finally:
+            await connection.close()
+            # An exit without a connection has nothing to roll back, and must not fail on one.
+            self._connection = None
+
+
+async def _commit(connection: AsyncConnection) -> None:
+    await connection.commit()
+
+
+def _in_transaction(
+    statement: sa.Executable, parameters: _Parameters, *, write: bool
+) -> Callable[[AsyncConnection], Awaitable[sa.CursorResult[Any]]]:
+    """Running ``statement`` on a connection, in its transaction, begun if need be."""
+
+    async def run(connection: AsyncConnection) -> sa.CursorResult[Any]:
+        if not connection.in_transaction():
+            if write and connection.dialect.name == "sqlite":
+                connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+            await connection.begin()
+        return await connection.execute(statement, parameters)
+
+    return run
+
+
+async def _closed(connection: AsyncConnection) -> bool:
+    """Whether ``connection``'s driver connection is closed (or SQLAlchemy gave it up)."""
+    if connection.invalidated:
+        return True
+    if connection.dialect.name != "postgresql":
+        return False
+    try:
+        raw = await connection.get_raw_connection()
+    except sa.exc.SQLAlchemyError:
+        return True
+    driver = raw.driver_connection
+    return driver is None or bool(driver.is_closed())
 
 
 @lru_cache(maxsize=256)

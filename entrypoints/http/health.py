@@ -5,7 +5,8 @@ process from a dead one even while the database is down (and does not restart a 
 process for a database outage).
 
 ``/readyz``: the process can serve, because its database answers a round trip within
-``readiness_timeout`` seconds; otherwise 503 (problem+json, ``Retry-After``), so a load
+``readiness_timeout`` seconds, with a schema not behind the service's migrations; otherwise
+503 (``schema-outdated`` for the schema) (problem+json, ``Retry-After``), so a load
 balancer sends requests elsewhere until it answers again. The in-memory backend is always
 ready.
 """
@@ -18,7 +19,7 @@ from typing import Any, Final
 
 from fastapi import FastAPI, Request, Response
 
-from application import StorageUnavailable
+from application import SchemaOutdated, StorageUnavailable
 from entrypoints.http.context import request_context
 from entrypoints.http.fastpath import FastRoute
 from entrypoints.http.problems import problem_response
@@ -47,8 +48,14 @@ async def readyz(request: Request) -> Response:
         async with asyncio.timeout(timeout):
             await check()
     except (StorageUnavailable, TimeoutError) as error:
-        failure = StorageUnavailable(f"the database did not answer within {timeout} s")
-        failure.__cause__ = error
+        if isinstance(error, SchemaOutdated):
+            failure: StorageUnavailable = error
+        else:
+            failure = StorageUnavailable(
+                f"the database did not answer within {timeout} s",
+                reason=error.reason if isinstance(error, StorageUnavailable) else "",
+            )
+            failure.__cause__ = error
         context = request_context(request.scope)
         if context is not None:
             context.failure = failure

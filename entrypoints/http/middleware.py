@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from application import StorageUnavailable
 from entrypoints.http.context import RequestContext
 from entrypoints.http.metrics import Metrics
 from entrypoints.http.problems import CUT_OFF, kind_response, problem_response
@@ -56,8 +57,10 @@ shutdown cut it off); nginx's convention, never sent."""
 
 def describe_failure(failure: BaseException) -> str:
     """The class names along ``failure``'s chain of causes, with the operating system's message
-    where there is one: enough to tell a refused connection from a timeout, never a driver's
-    message, which may quote SQL parameters (note contents, password hashes)."""
+    where there is one, then the ``reason`` of a ``StorageUnavailable``, which its adapter
+    writes for the log (the driver's error class and message, never a statement's values):
+    enough to tell a refused connection from a timeout or a missing table. Never a driver's
+    message as such, which may quote SQL parameters (note contents, password hashes)."""
     parts: list[str] = []
     current: BaseException | None = failure
     while current is not None and len(parts) < 5:
@@ -66,7 +69,9 @@ def describe_failure(failure: BaseException) -> str:
             text += f" ({current.strerror})"
         parts.append(text)
         current = current.__cause__ or current.__context__
-    return " <- ".join(parts)
+    chain = " <- ".join(parts)
+    reason = failure.reason if isinstance(failure, StorageUnavailable) else ""
+    return f"{chain}: {reason}" if reason else chain
 
 
 def _label(route: BaseRoute | None) -> str:

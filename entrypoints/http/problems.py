@@ -32,7 +32,9 @@ from application import (
     InvalidCredentials,
     NotAuthenticated,
     NoteNotFound,
+    OutcomeUnknown,
     PreconditionFailed,
+    SchemaOutdated,
     StorageUnavailable,
     TooManyAttempts,
     UsernameTaken,
@@ -130,6 +132,22 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
         "Storage unavailable",
         _URN + "storage-unavailable",
         detail="The database cannot be reached; the request had no effect. Retry later.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    ),
+    OutcomeUnknown: ProblemKind(
+        503,
+        "Outcome unknown",
+        _URN + "outcome-unknown",
+        detail="The connection to the database was lost after the write was sent: it may or "
+        "may not have taken effect. Retry with the same Idempotency-Key, or check first.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    ),
+    SchemaOutdated: ProblemKind(
+        503,
+        "Schema outdated",
+        _URN + "schema-outdated",
+        detail="The database's schema is behind this version of the service: run "
+        "`notes db upgrade`.",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     ),
     HTTPException: ProblemKind(0, ""),

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from application import Conflict, StorageUnavailable, UnitOfWorkFactory
+from application import Conflict, OutcomeUnknown, StorageUnavailable, UnitOfWorkFactory
 from tests.api.client import app_over, assert_problem, serving
 
 USER = UUID("0193f0c2-0000-7000-8000-0000000000aa")
@@ -59,6 +59,22 @@ async def test_unreachable_storage_is_503_with_retry_after_and_no_driver_text(
     assert "hunter2" not in response.text
     assert "db.internal" not in response.text
     assert problem["detail"]
+
+
+async def test_a_write_of_unknown_outcome_is_its_own_503_saying_to_retry_with_the_key() -> None:
+    app = app_over(failing_with(OutcomeUnknown(f"commit lost: {SECRET}")))
+    async with serving(app, as_user=USER) as client:
+        response = await client.post("/notes/", json={"title": "Groceries"})
+    problem = assert_problem(response, 503)
+    assert problem["type"].endswith("outcome-unknown")
+    assert "Idempotency-Key" in problem["detail"]
+    assert "may" in problem["detail"]
+    assert int(response.headers["retry-after"]) > 0
+    assert "hunter2" not in response.text
+    plain = app_over(failing_with(StorageUnavailable("down")))
+    async with serving(plain, as_user=USER) as client:
+        response = await client.post("/notes/", json={"title": "Groceries"})
+    assert assert_problem(response, 503)["type"].endswith("storage-unavailable")
 
 
 async def test_a_conflicting_write_is_409_with_no_storage_text() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 
 from sqlalchemy.engine import make_url
 
@@ -32,6 +33,10 @@ class Proxy:
         self.url = ""
         self.bytes_to_server = 0
         """How many bytes the clients have sent to the server so far."""
+        self.cut_after: bytes | None = None
+        """When set, the first message holding these bytes goes through to the server, and
+        then every connection is cut before the server's answer can come back."""
+        self._holding = False
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -62,10 +67,25 @@ class Proxy:
             while data := await source.read(65536):
                 if upstream:
                     self.bytes_to_server += len(data)
+                    if self.cut_after is not None and self.cut_after in data:
+                        await self._cut_after_sending(data, sink)
+                        break
+                elif self._holding:
+                    continue  # the answer never reaches the client
                 sink.write(data)
                 await sink.drain()
         sink.close()
         self._writers.discard(sink)
+
+    async def _cut_after_sending(self, data: bytes, server: asyncio.StreamWriter) -> None:
+        self.cut_after = None
+        self._holding = True
+        server.write(data)
+        await server.drain()
+        # The server reads the message and acts on it; its answer is held back, then cut.
+        await asyncio.sleep(0.2)
+        await self.drop_connections()
+        self._holding = False
 
     async def drop_connections(self) -> None:
         for writer in list(self._writers):
@@ -90,3 +110,21 @@ async def proxied(upstream_url: str) -> AsyncIterator[Proxy]:
         yield proxy
     finally:
         await proxy.close()
+
+
+@contextlib.contextmanager
+def proxy_in_thread(upstream_url: str) -> Iterator[Proxy]:
+    """A proxy served by an event loop of its own in another thread, for code that runs
+    its own event loop (or none): a TCP address for a server that listens on a socket."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    proxy = Proxy(upstream_url)
+    asyncio.run_coroutine_threadsafe(proxy.start(), loop).result(10)
+    try:
+        yield proxy
+    finally:
+        asyncio.run_coroutine_threadsafe(proxy.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
