@@ -136,7 +136,7 @@ async def _main(options: argparse.Namespace) -> None:
             password = "correct horse battery staple"  # noqa: S105 - a throwaway user
             body = json.dumps({"username": "bench", "password": password}).encode()
             await call(service, "POST", "/users/", "", body)
-            accounts = service.state.accounts  # type: ignore[attr-defined]
+            accounts = await service.state.container.accounts()  # type: ignore[attr-defined]
             session = await accounts.log_in("bench", password)
             owner = accounts.authenticate(session.access_token)
             target = await seed(url, UUID(str(owner)), options.notes)

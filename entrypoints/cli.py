@@ -1,5 +1,6 @@
 """The ``notes`` command: serve the API, manage the database schema, print the API document.
 
+    notes --version
     notes serve [--host HOST] [--port PORT] [--workers N] [--reload] [--migrate]
     notes db upgrade [REVISION]       (default: head)
     notes db downgrade REVISION       (base: an empty schema)
@@ -28,13 +29,17 @@ access log of its own: the app logs each request (see ``entrypoints.http.middlew
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -50,13 +55,38 @@ APP_FACTORY = "entrypoints.http:create_app"
 _METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
+class CommandError(Exception):
+    """A failure the command explains in one line (with the next step) and exits 1 for."""
+
+
+def _version() -> str:
+    try:
+        return version("notes-service")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _port(text: str) -> int:
+    """A TCP port, 1 to 65535, for argparse."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: choose one from 1 to 65535")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="notes", description="The notes service.")
+    parser.add_argument("--version", action="version", version=f"notes {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the API over HTTP")
     serve.add_argument("--host", help="address to listen on (default: NOTES_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: NOTES_PORT or 8000)")
+    serve.add_argument(
+        "--port", type=_port, help="port to listen on, 1-65535 (default: NOTES_PORT or 8000)"
+    )
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     serve.add_argument("--reload", action="store_true", help="restart when the code changes")
     serve.add_argument(
@@ -111,6 +141,8 @@ def _environment(name: str, value: str) -> Iterator[None]:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from entrypoints.http.edge import LimitedHttpToolsProtocol
+
     if args.reload and args.workers != 1:
         print("notes serve: --reload and --workers cannot be combined", file=sys.stderr)
         return 2
@@ -129,21 +161,30 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "access_log": False,
         "server_header": False,
         "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "http": LimitedHttpToolsProtocol,
     }
     try:
         key = signing_key(settings)
     except WeakSecret as error:
         print(f"notes serve: {error}", file=sys.stderr)
         return 2
+    _check_port(options["host"], options["port"])
+    _check_database_url(settings.database_url)
     with _stop_signals() as stopping, _database(settings) as (url, embedded):
         if (embedded or args.migrate) and not memory and not stopping:
             from adapters.sqlalchemy import migrate
 
             migrate.upgrade(url)
-        elif not memory and not stopping and (problem := _schema_problem(url)) is not None:
-            print(f"notes serve: {problem}", file=sys.stderr)
-            return 2
+        elif not memory and not stopping:
+            _check_reachable(url)
+            if (problem := _schema_problem(url)) is not None:
+                print(f"notes serve: {problem}", file=sys.stderr)
+                return 2
         if not stopping:
+            line = _startup_line(options["host"], options["port"], url, embedded, settings)
+            if settings.log_format == "json":  # the log is one JSON object a line
+                line = json.dumps({"level": "info", "logger": "entrypoints.cli", "message": line})
+            print(line, flush=True)
             with ExitStack() as serving:
                 # The workers get the database and the signing key this process settled on.
                 serving.enter_context(_environment("NOTES_DATABASE_URL", url))
@@ -197,21 +238,113 @@ def _stop_signals() -> Iterator[list[int]]:
             signal.signal(number, handler)
 
 
+def _check_port(host: str, port: int) -> None:
+    """``CommandError`` unless ``host``:``port`` can be listened on now (before anything
+    starts: a port in use is found before the embedded database is started and migrated)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as error:
+        raise CommandError(
+            f"cannot listen on {host}: {error}; check --host or NOTES_HOST"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"port {port} on {host} is in use; stop what listens there, or choose "
+                    "another port with --port or NOTES_PORT"
+                ) from None
+            raise CommandError(
+                f"cannot listen on {host}:{port}: {error.strerror}; check --host or NOTES_HOST"
+            ) from None
+
+
+def _check_database_url(url: str | None) -> None:
+    """``CommandError`` for a SQLite database in a folder that does not exist."""
+    if url is None or not url.startswith("sqlite"):
+        return
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if database and database != ":memory:" and not Path(database).parent.is_dir():
+        raise CommandError(
+            f"the SQLite database {database} cannot be made: its folder "
+            f"{Path(database).parent} does not exist. Create it, or fix NOTES_DATABASE_URL "
+            "(an absolute path takes four slashes: sqlite:////srv/notes.sqlite3)"
+        )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _unreachable(url: str, error: BaseException) -> CommandError:
+    from entrypoints.http.middleware import describe_failure
+
+    return CommandError(
+        f"cannot reach the database at {_safe_url(url)} ({describe_failure(error)}); check "
+        "that it runs and accepts connections, and NOTES_DATABASE_URL"
+    )
+
+
+def _check_reachable(url: str) -> None:
+    """``CommandError`` unless the database at ``url`` answers."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from adapters.sqlalchemy import migrate
+
+    try:
+        migrate.current(url)
+    except (OSError, TimeoutError, SQLAlchemyError) as error:
+        raise _unreachable(url, error) from error
+
+
+def _startup_line(host: str, port: int, url: str, embedded: bool, settings: Settings) -> str:
+    where = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    kind = " (embedded)" if embedded else ""
+    database = "memory:// (nothing is kept)" if is_memory_url(url) else _safe_url(url)
+    return (
+        f"notes {_version()}: serving {where}, docs at {where}/docs; database "
+        f"{database}{kind}; data directory {settings.data_dir}"
+    )
+
+
 def _db(args: argparse.Namespace, settings: Settings) -> int:
     if settings.database_url is not None and is_memory_url(settings.database_url):
         print("notes db: the memory:// backend has no schema to migrate", file=sys.stderr)
         return 2
+    from alembic.util import CommandError as AlembicError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from adapters.sqlalchemy import migrate
 
+    _check_database_url(settings.database_url)
     with _database(settings) as (url, _):
-        if args.action == "upgrade":
-            migrate.upgrade(url, args.revision)
-        elif args.action == "downgrade":
-            migrate.downgrade(url, args.revision)
-        elif args.action == "distribute":
-            return _distribute(url)
+        try:
+            if args.action == "upgrade":
+                migrate.upgrade(url, args.revision)
+            elif args.action == "downgrade":
+                migrate.downgrade(url, args.revision)
+            elif args.action == "distribute":
+                return _distribute(url)
+            revision = migrate.current(url)
+        except AlembicError as error:
+            raise CommandError(
+                f"{error}; the revisions are in migrations/versions (head: {migrate.head()})"
+            ) from error
+        except (OSError, TimeoutError, SQLAlchemyError) as error:
+            raise _unreachable(url, error) from error
+        if args.action == "current":
+            print(revision or "none (never migrated)")
         else:
-            print(migrate.current(url) or "none (never migrated)")
+            head = " (head)" if revision == migrate.head() else ""
+            print(f"notes db: the database is at revision {revision or 'base'}{head}")
     return 0
 
 
@@ -249,16 +382,21 @@ def _settings() -> Settings | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``notes`` command with ``argv`` (default: the process's arguments); the exit
-    status: 0 on success, 2 for a usage or configuration error."""
+    status: 0 on success, 1 for a failure explained in one line (a database that cannot be
+    reached, a port in use, an unknown revision), 2 for a usage or configuration error."""
     args = _parser().parse_args(argv)
     if args.command == "openapi":
         return _openapi()
     settings = _settings()
     if settings is None:
         return 2
-    if args.command == "serve":
-        return _serve(args, settings)
-    return _db(args, settings)
+    try:
+        if args.command == "serve":
+            return _serve(args, settings)
+        return _db(args, settings)
+    except CommandError as error:
+        print(f"notes {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

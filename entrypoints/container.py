@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from dependency_injector import containers, providers
 
@@ -29,6 +29,10 @@ from application import Accounts, LoginPolicy, Notes
 from entrypoints import persistence
 from entrypoints.settings import Settings
 from entrypoints.signing_key import signing_key
+
+if TYPE_CHECKING:
+    from entrypoints.http.cursors import CursorCodec
+    from entrypoints.http.metrics import Metrics
 
 __all__ = ["Container", "resolve", "resolve_notes", "shutdown"]
 
@@ -53,12 +57,26 @@ def _login_policy(settings: Settings) -> LoginPolicy:
     )
 
 
+def _cursor_codec(key: str) -> CursorCodec:
+    from entrypoints.http.cursors import CursorCodec  # the HTTP package imports this module
+
+    return CursorCodec(key)
+
+
+def _metrics() -> Metrics:
+    from entrypoints.http.metrics import Metrics
+
+    return Metrics()
+
+
 class Container(containers.DeclarativeContainer):
     """Providers: ``settings``, ``clock``, ``ids``, ``database_url`` (a resource: the embedded
     server when none is configured), ``engine`` (a resource: the SQL pool, ``None`` on
     ``memory://``), ``uow_factory`` (the persistence port), ``notes`` (its use cases), and for
     accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
-    ``access_tokens``, ``login_policy`` and ``accounts`` (their use cases)."""
+    ``access_tokens``, ``login_policy`` and ``accounts`` (their use cases); for the HTTP
+    edge ``readiness`` (the database check), ``pool_usage``, ``cursors`` (the cursor codec)
+    and ``metrics``."""
 
     settings = providers.Singleton(Settings)
     clock = providers.Singleton(SystemClock)
@@ -76,6 +94,10 @@ class Container(containers.DeclarativeContainer):
     accounts = providers.Singleton(
         Accounts, uow_factory, clock, ids, password_hasher, access_tokens, login_policy
     )
+    readiness = providers.Singleton(persistence.readiness_check, engine)
+    pool_usage = providers.Singleton(persistence.pool_usage, engine)
+    cursors = providers.Singleton(_cursor_codec, signing_key)
+    metrics = providers.Singleton(_metrics)
 
 
 async def resolve(provider: Callable[[], T | Awaitable[T]]) -> T:

@@ -167,7 +167,19 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Seconds `/readyz` waits for the database to answer."
     )
     host: str = Field(default="127.0.0.1", description="The address `notes serve` listens on.")
-    port: int = Field(default=8000, ge=0, le=65535, description="The port `notes serve` uses.")
+    port: int = Field(default=8000, ge=1, le=65535, description="The port `notes serve` uses.")
+    max_header_size: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="The largest request line and headers `notes serve` takes, in bytes; a "
+        "larger request head gets 431 and the connection is closed.",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds `notes serve` gives a connection to send a whole request head, "
+        "from when it opens or starts its next request; then it is closed.",
+    )
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -184,7 +196,7 @@ class Settings(BaseSettings):
             raise PydanticCustomError(
                 "database_url_scheme",
                 "must be memory://, postgresql+asyncpg://… or sqlite+aiosqlite:///…, "
-                "not a URL with scheme {scheme!r}",
+                "not a URL with scheme '{scheme}'",
                 {"scheme": scheme},
             )
         return f"{_SCHEMES[scheme.lower()]}://{rest}"

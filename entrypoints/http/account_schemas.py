@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from application import Session
 from domain import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, User
 
-__all__ = ["RefreshRequest", "TokenPair", "UserCreate", "UserPublic"]
+__all__ = ["LoginForm", "RefreshRequest", "TokenPair", "UserCreate", "UserPublic"]
 
 _REQUEST = ConfigDict(strict=True, extra="forbid")
 USERNAME_DOC = (
@@ -30,6 +30,14 @@ class UserCreate(BaseModel):
     model_config = _REQUEST | ConfigDict(
         json_schema_extra={"examples": [{"username": "alice", "password": "correct horse battery"}]}
     )
+
+    username: str = Field(description=USERNAME_DOC)
+    password: str = Field(description=PASSWORD_DOC)
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password grant's form (`application/x-www-form-urlencoded`). Other fields
+    of the grant (`grant_type`, `scope`, `client_id`) are accepted and ignored."""
 
     username: str = Field(description=USERNAME_DOC)
     password: str = Field(description=PASSWORD_DOC)

@@ -5,34 +5,51 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Response
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import Form, Response
+from fastapi.exceptions import RequestValidationError
 
-from entrypoints.http.account_schemas import RefreshRequest, TokenPair, UserCreate, UserPublic
+from application import (
+    InvalidCredentials,
+    NotAuthenticated,
+    StorageUnavailable,
+    TooManyAttempts,
+    UsernameTaken,
+)
+from domain import RuleViolation
+from entrypoints.http.account_schemas import (
+    LoginForm,
+    RefreshRequest,
+    TokenPair,
+    UserCreate,
+    UserPublic,
+)
 from entrypoints.http.dependencies import AccountsDep, CallerDep
 from entrypoints.http.routing import Routes
-from entrypoints.http.schemas import Problem
 
 __all__ = ["install"]
 
 _routes = Routes("accounts")
 install = _routes.install
 
-_ERRORS: Final[dict[int, str]] = {
-    401: "No valid credentials (`WWW-Authenticate: Bearer`).",
-    409: "The username is taken (in any letter case).",
-    422: "The request breaks a rule; `errors` says which field and why.",
-    429: "Too many failed logins for this username; retry after `Retry-After` seconds.",
-    503: "The database cannot be reached (`Retry-After`); nothing changed.",
+_ALWAYS: Final = (RequestValidationError, StorageUnavailable)
+_NO_STORE: Final = {"Cache-Control": "no-store"}
+_TOKENS: Final[dict[int | str, dict[str, Any]]] = {
+    200: {
+        "description": "A new session.",
+        "headers": {"Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}},
+    }
 }
 
 
-def _responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": Problem, "description": _ERRORS[status]} for status in statuses}
-
-
-def _json(model: UserPublic | TokenPair, status_code: int = 200) -> Response:
-    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+def _json(
+    model: UserPublic | TokenPair, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 @_routes.route(
@@ -41,7 +58,7 @@ def _json(model: UserPublic | TokenPair, status_code: int = 200) -> Response:
     status_code=201,
     response_model=UserPublic,
     summary="Register",
-    responses=_responses(409, 422, 503),
+    errors=(*_ALWAYS, RuleViolation, UsernameTaken),
 )
 async def register(body: UserCreate, accounts: AccountsDep) -> Response:
     """Create an account; then log in with `POST /auth/token`."""
@@ -54,15 +71,14 @@ async def register(body: UserCreate, accounts: AccountsDep) -> Response:
     "/auth/token",
     response_model=TokenPair,
     summary="Log in",
-    responses=_responses(401, 422, 429, 503),
+    errors=(*_ALWAYS, InvalidCredentials, TooManyAttempts),
+    responses=_TOKENS,
 )
-async def log_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], accounts: AccountsDep
-) -> Response:
+async def log_in(form: Annotated[LoginForm, Form()], accounts: AccountsDep) -> Response:
     """The OAuth2 password grant: form fields `username` and `password`. A wrong password and
     an unknown username get the same answer."""
     session = await accounts.log_in(form.username, form.password)
-    return _json(TokenPair.of(session))
+    return _json(TokenPair.of(session), headers=_NO_STORE)
 
 
 @_routes.route(
@@ -70,13 +86,14 @@ async def log_in(
     "/auth/refresh",
     response_model=TokenPair,
     summary="Refresh a session",
-    responses=_responses(401, 422, 503),
+    errors=(*_ALWAYS, NotAuthenticated),
+    responses=_TOKENS,
 )
 async def refresh(body: RefreshRequest, accounts: AccountsDep) -> Response:
     """Trade a refresh token for a new pair. Each refresh token works once: presenting it
     again signs out every session that descends from the same login."""
     session = await accounts.refresh(body.refresh_token)
-    return _json(TokenPair.of(session))
+    return _json(TokenPair.of(session), headers=_NO_STORE)
 
 
 @_routes.route(
@@ -84,7 +101,7 @@ async def refresh(body: RefreshRequest, accounts: AccountsDep) -> Response:
     "/auth/logout",
     status_code=204,
     summary="Log out",
-    responses=_responses(422, 503),
+    errors=_ALWAYS,
 )
 async def log_out(body: RefreshRequest, accounts: AccountsDep) -> Response:
     """Revoke the refresh token and every token issued from it. Access tokens already issued
@@ -98,8 +115,8 @@ async def log_out(body: RefreshRequest, accounts: AccountsDep) -> Response:
     "/users/me",
     response_model=UserPublic,
     summary="Who am I",
-    responses=_responses(401, 503),
+    errors=(*_ALWAYS, NotAuthenticated),
 )
-async def who_am_i(caller: CallerDep, accounts: AccountsDep) -> Response:
+async def who_am_i(caller: CallerDep) -> Response:
     """The account the access token belongs to."""
-    return _json(UserPublic.of(await accounts.get_user(caller)))
+    return _json(UserPublic.of(await caller.accounts.get_user(caller.id)))

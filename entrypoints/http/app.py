@@ -1,8 +1,9 @@
 """The application factory: a FastAPI app over a container, with nothing built on import.
 
-``create_app()`` makes an app whose lifespan resolves the use cases from the container (which
-opens the database) on start-up and closes every resource on shutdown. Routes reach the use
-cases through ``app.state``, so a request costs no container lookup.
+``create_app()`` makes an app over a container (``app.state.container``, the only thing on
+the app's state) whose lifespan opens the database on start-up and closes every resource on
+shutdown. Routes get the use cases and the caller through FastAPI dependencies that ask the
+container (see ``dependencies``).
 
 Around every route: the request middleware (request ids, body limit, headers, the log line
 and metrics; see ``middleware``), outermost, and CORS for the origins the settings name, if
@@ -15,6 +16,7 @@ Serve it with ``notes serve``, or with any ASGI server:
 from __future__ import annotations
 
 import copy
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -24,10 +26,9 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
-from entrypoints import persistence
+from application import NotAuthenticated
 from entrypoints.container import Container, resolve, resolve_notes, shutdown
-from entrypoints.http import accounts, cors, health, metrics, notes, problems
-from entrypoints.http.metrics import Metrics
+from entrypoints.http import accounts, cors, docs, health, metrics, notes, problems
 from entrypoints.http.middleware import RequestMiddleware
 from entrypoints.http.schemas import Problem
 from entrypoints.settings import Settings
@@ -83,7 +84,7 @@ class NotesApi(FastAPI):
             )
         return RequestMiddleware(
             super().build_middleware_stack(),
-            metrics=self.state.metrics,
+            metrics=container.metrics,
             max_body_size=settings.max_body_size,
             access_log=settings.access_log,
         )
@@ -114,17 +115,17 @@ def _document_problems(responses: dict[str, Any]) -> None:
 
 _PROBLEM_CONTENT: Final = {Problem.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _SHARED_ANSWERS: Final = {
-    "400": "The body is not JSON.",
-    "401": "No valid access token (`WWW-Authenticate: Bearer`).",
-    "413": "The body is larger than the server's limit; nothing changed.",
+    "400": (problems.MALFORMED_BODY, "The body is not JSON."),
+    "401": (problems.PROBLEMS[NotAuthenticated], "No valid access token."),
+    "413": (problems.TOO_LARGE, "The body is larger than the server's limit; nothing changed."),
 }
 
 
 def _document_shared_answers(operation: dict[str, Any]) -> None:
-    """Document the answers that come from the app's machinery rather than from one route,
-    where the route does not document them itself: 400 for a JSON body that is not JSON
-    (``problems.MALFORMED_BODY``), 413 for any body over the limit (``middleware``), 401
-    for an operation that needs a bearer token."""
+    """Document the answers that come from the app's machinery rather than from one route:
+    400 for a JSON body that is not JSON (``problems.MALFORMED_BODY``), 413 for any body over
+    the limit (``middleware``), 401 for an operation that needs a bearer token. Where the
+    route documents the same status for its own reasons, the descriptions are joined."""
     responses: dict[str, Any] = operation.setdefault("responses", {})
     body: dict[str, Any] = operation.get("requestBody", {}).get("content", {})
     shared = []
@@ -135,26 +136,42 @@ def _document_shared_answers(operation: dict[str, Any]) -> None:
     if body:
         shared.append("413")
     for status in shared:
-        if status not in responses:
-            responses[status] = {
-                "description": _SHARED_ANSWERS[status],
+        kind, description = _SHARED_ANSWERS[status]
+        answer = responses.get(status)
+        if answer is None:
+            answer = responses[status] = {
+                "description": description,
                 "content": copy.deepcopy(_PROBLEM_CONTENT),
             }
+            if kind.headers:
+                answer["headers"] = problems.header_docs(kind.headers)
+        elif description not in answer["description"]:
+            answer["description"] = f"{answer['description']} {description}"
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open what the routes will ask the container for, so that the first request finds it
+    ready (and a database that cannot be opened stops the start-up); close it all after.
+
+    Once started, every object alive is frozen out of the garbage collector's reach
+    (``gc.freeze``): the modules, the app and its validators, the pool are never garbage,
+    and a full collection would otherwise walk all of them, stalling every request in
+    flight. Requests that outlive two young collections under load fill the oldest
+    generation quickly, so full collections are frequent; frozen, each walks only what
+    requests left behind. Shutdown unfreezes them. (No collection before freezing: it would
+    cost every start a walk of the whole heap, for the little garbage start-up leaves.)"""
     container: Container = app.state.container
     try:
-        app.state.notes = await resolve_notes(container)
-        app.state.accounts = await resolve(container.accounts)
-        engine = await resolve(container.engine)
-        app.state.readiness = persistence.readiness_check(engine)
-        app.state.readiness_timeout = container.settings().readiness_timeout
-        app.state.metrics.watch_pool(persistence.pool_usage(engine))
+        await resolve_notes(container)
+        await resolve(container.accounts)
+        await resolve(container.readiness)
+        container.metrics().watch_pool(await resolve(container.pool_usage))
+        gc.freeze()
         yield
     finally:
-        app.state.metrics.watch_pool(None)
+        gc.unfreeze()
+        container.metrics().watch_pool(None)
         await shutdown(container)
 
 
@@ -171,6 +188,10 @@ def create_app(container: Container | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan,
         redirect_slashes=False,
+        # Served by ``docs`` from assets the service holds, not from a CDN.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "notes", "description": "Create, read, change and delete your notes."},
             {"name": "accounts", "description": "Register, log in, refresh and log out."},
@@ -181,11 +202,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         },
     )
     app.state.container = container if container is not None else Container()
-    app.state.metrics = Metrics()
     problems.install(app)
     # The router tries routes in order: the busiest first.
     notes.install(app)
     accounts.install(app)
     health.install(app)
     metrics.install(app)
+    docs.install(app)
     return app

@@ -1,8 +1,14 @@
-"""What routes get from the application, resolved once at start-up rather than per request,
-and who is calling, from the bearer token, without a storage round trip."""
+"""What routes get from the application: FastAPI dependencies that ask the app's
+dependency-injector container, and who is calling, from the bearer token, without a storage
+round trip.
+
+The container is the one place objects come from: a dependency resolves its provider on
+every request (a singleton, built once, then handed out again).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
@@ -10,56 +16,76 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from application import Accounts, NotAuthenticated, Notes
+from entrypoints.container import Container, resolve
 from entrypoints.http.context import request_context
-from entrypoints.http.fastpath import FAST_DEPENDENCIES
 
-__all__ = ["AccountsDep", "CallerDep", "NotesDep", "get_accounts", "get_caller", "get_notes"]
+__all__ = [
+    "AccountsDep",
+    "Caller",
+    "CallerDep",
+    "ContainerDep",
+    "container_of",
+]
 
-_bearer = OAuth2PasswordBearer(
+
+def container_of(request: Request) -> Container:
+    """The container of the app serving ``request``."""
+    container: Container = request.app.state.container
+    return container
+
+
+# Each dependency below asks the container itself rather than through a sub-dependency:
+# FastAPI solves every sub-dependency anew on every request. Each is async because FastAPI
+# runs a synchronous dependency in a worker thread.
+
+
+async def get_container(request: Request) -> Container:
+    return container_of(request)
+
+
+async def get_accounts(request: Request) -> Accounts:
+    """The accounts use cases."""
+    return await resolve(container_of(request).accounts)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling (``id``, from the bearer token), and the use cases and container to
+    act for them with."""
+
+    id: UUID
+    notes: Notes
+    accounts: Accounts
+    container: Container
+
+
+class _BearerCaller(OAuth2PasswordBearer):
+    """The bearer token of OAuth2's password flow, documented as FastAPI documents it, and
+    resolved to the ``Caller`` it speaks for: one dependency does both, because FastAPI
+    solves every sub-dependency anew on every request."""
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        """``NotAuthenticated`` (401) without a valid token. The caller's id goes on the
+        request's log line."""
+        token = await super().__call__(request)
+        if token is None:
+            raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
+        container = container_of(request)
+        accounts: Accounts = await resolve(container.accounts)
+        caller = accounts.authenticate(token)
+        context = request_context(request.scope)
+        if context is not None:
+            context.user_id = caller
+        return Caller(caller, await resolve(container.notes), accounts, container)
+
+
+_caller = _BearerCaller(
     tokenUrl="/auth/token",
     auto_error=False,
     description="An access token from `POST /auth/token` or `POST /auth/refresh`.",
 )
 
 
-async def get_notes(request: Request) -> Notes:
-    """The use cases the lifespan put on ``app.state``.
-
-    Async on purpose: FastAPI runs a synchronous dependency in a worker thread.
-    """
-    notes: Notes = request.app.state.notes
-    return notes
-
-
-async def get_accounts(request: Request) -> Accounts:
-    accounts: Accounts = request.app.state.accounts
-    return accounts
-
-
-async def get_caller(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> UUID:
-    """The id of the user the request's bearer token speaks for; ``NotAuthenticated``
-    (401) without a valid one. The id goes on the request's log line.
-
-    ``Accounts`` is read from ``app.state`` here, not through ``get_accounts``: FastAPI
-    resolves every sub-dependency anew on every request of every ``/notes`` route."""
-    if token is None:
-        raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
-    accounts: Accounts = request.app.state.accounts
-    caller = accounts.authenticate(token)
-    context = request_context(request.scope)
-    if context is not None:
-        context.user_id = caller
-    return caller
-
-
-NotesDep = Annotated[Notes, Depends(get_notes)]
+ContainerDep = Annotated[Container, Depends(get_container)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
-CallerDep = Annotated[UUID, Depends(get_caller)]
-
-
-async def _caller_of(request: Request) -> UUID:
-    """``get_caller`` with its bearer token read as its sub-dependency reads it."""
-    return await get_caller(request, await _bearer(request))
-
-
-FAST_DEPENDENCIES.update({get_notes: get_notes, get_accounts: get_accounts, get_caller: _caller_of})
+CallerDep = Annotated[Caller, Depends(_caller)]

@@ -15,24 +15,39 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Final, Literal
 
 from fastapi import FastAPI, Request, Response
+from pydantic import BaseModel
 
 from application import SchemaOutdated, StorageUnavailable
+from entrypoints.container import resolve
 from entrypoints.http.context import request_context
-from entrypoints.http.fastpath import FastRoute
-from entrypoints.http.problems import problem_response
-from entrypoints.http.schemas import Problem
+from entrypoints.http.dependencies import ContainerDep
+from entrypoints.http.problems import documented, problem_response
+from entrypoints.http.routing import add_route
 
-__all__ = ["Readiness", "install"]
+__all__ = ["Health", "Readiness", "Ready", "install"]
 
 Readiness = Callable[[], Awaitable[None]]
 """A check that returns when the database answers and raises ``StorageUnavailable`` when it
-does not; the lifespan puts one on ``app.state.readiness``."""
+does not: the container's ``readiness``."""
 
-_OK: Final = b'{"status":"ok"}'
-_READY: Final = b'{"status":"ready"}'
+
+class Health(BaseModel):
+    """The process is up."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Ready(BaseModel):
+    """The database answers."""
+
+    status: Literal["ready"] = "ready"
+
+
+_OK: Final = Health().model_dump_json().encode()
+_READY: Final = Ready().model_dump_json().encode()
 
 
 async def healthz() -> Response:
@@ -40,10 +55,10 @@ async def healthz() -> Response:
     return Response(_OK, media_type="application/json")
 
 
-async def readyz(request: Request) -> Response:
+async def readyz(request: Request, container: ContainerDep) -> Response:
     """200 when the database answers within the readiness timeout; else 503."""
-    check: Readiness = request.app.state.readiness
-    timeout: float = request.app.state.readiness_timeout
+    check: Readiness = await resolve(container.readiness)
+    timeout = container.settings().readiness_timeout
     try:
         async with asyncio.timeout(timeout):
             await check()
@@ -63,44 +78,28 @@ async def readyz(request: Request) -> Response:
     return Response(_READY, media_type="application/json")
 
 
-def _add(app: FastAPI, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
-    """``path``, answering with and without a trailing slash."""
-    app.router.add_api_route(
-        path, endpoint, operation_id=endpoint.__name__, route_class_override=FastRoute, **options
-    )
-
-
 def install(app: FastAPI) -> None:
     """Add ``/healthz`` and ``/readyz`` (each with and without the final slash) to ``app``."""
-    _add(
+    add_route(
         app,
         "/healthz",
         healthz,
         methods=["GET"],
         tags=["operations"],
         summary="Liveness",
-        responses={
-            200: {
-                "description": "The process is up.",
-                "content": {"application/json": {"example": {"status": "ok"}}},
-            }
-        },
+        response_model=Health,
+        responses={200: {"description": "The process is up."}},
     )
-    _add(
+    add_route(
         app,
         "/readyz",
         readyz,
         methods=["GET"],
         tags=["operations"],
         summary="Readiness",
+        response_model=Ready,
         responses={
-            200: {
-                "description": "The database answers: the process can serve.",
-                "content": {"application/json": {"example": {"status": "ready"}}},
-            },
-            503: {
-                "model": Problem,
-                "description": "The database does not answer in time (`Retry-After`).",
-            },
+            **documented([StorageUnavailable]),
+            200: {"description": "The database answers: the process can serve."},
         },
     )

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,7 +37,8 @@ from prometheus_client import (
     multiprocess,
 )
 
-from entrypoints.http.fastpath import FastRoute
+from entrypoints.http.dependencies import ContainerDep
+from entrypoints.http.routing import add_route
 
 __all__ = ["MULTIPROCESS_DIR", "Metrics", "install"]
 
@@ -173,14 +174,14 @@ def _is_alive(pid: int) -> bool:
     return True
 
 
-async def metrics(request: Request) -> Response:
+async def metrics(container: ContainerDep) -> Response:
     """The service's metrics, in the Prometheus text format."""
-    collected: Metrics = request.app.state.metrics
+    collected: Metrics = container.metrics()
     return Response(collected.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 def install(app: FastAPI) -> None:
-    """Add ``/metrics`` (and ``/metrics/``) to ``app``, reporting ``app.state.metrics``."""
+    """Add ``/metrics`` (and ``/metrics/``) to ``app``, reporting its container's metrics."""
     options: dict[str, Any] = {
         "methods": ["GET"],
         "tags": ["operations"],
@@ -193,6 +194,4 @@ def install(app: FastAPI) -> None:
             }
         },
     }
-    app.router.add_api_route(
-        "/metrics", metrics, operation_id="metrics", route_class_override=FastRoute, **options
-    )
+    add_route(app, "/metrics", metrics, **options)

@@ -27,7 +27,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from starlette.exceptions import HTTPException
@@ -113,10 +113,16 @@ class _TooLarge(HTTPException):
 
 class RequestMiddleware:
     """See the module's docstring. ``app`` is the rest of the stack; ``metrics`` counts the
-    requests; ``access_log`` off logs only the requests that failed."""
+    requests (asked for on each request: the container hands out a new one after a restart);
+    ``access_log`` off logs only the requests that failed."""
 
     def __init__(
-        self, app: ASGIApp, *, metrics: Metrics, max_body_size: int, access_log: bool = True
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Callable[[], Metrics],
+        max_body_size: int,
+        access_log: bool = True,
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -195,7 +201,7 @@ class RequestMiddleware:
     ) -> None:
         method: str = scope["method"]
         route = _label(scope.get("route"))
-        self.metrics.observe(method, route, status, seconds, context.failure)
+        self.metrics().observe(method, route, status, seconds, context.failure)
         if unhandled is not None:
             level = logging.ERROR
         elif context.failure is not None or status >= 500:

@@ -10,26 +10,41 @@ out.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 from uuid import UUID
 
 from fastapi import Body, Header, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
-from application import NoteQuery, Order
+from application import (
+    Conflict,
+    NoteNotFound,
+    NoteQuery,
+    Order,
+    PreconditionFailed,
+    StorageUnavailable,
+    VersionRequired,
+)
+from application.idempotency import IdempotencyKeyReused
 from application.notes import MAX_IMPORT
-from domain import Note
+from domain import InvalidNote, Note, RuleViolation
 from domain.search import MAX_QUERY_LENGTH
-from entrypoints.http.cursors import CursorCodec, listing_digest
-from entrypoints.http.dependencies import CallerDep, NotesDep
-from entrypoints.http.etags import etag, if_match_version, if_none_match_matches
+from entrypoints.http.cursors import BadCursor, listing_digest
+from entrypoints.http.dependencies import Caller, CallerDep
+from entrypoints.http.etags import (
+    UNMATCHABLE_VERSION,
+    MalformedPrecondition,
+    etag,
+    if_none_match_matches,
+    parse_if_match,
+)
 from entrypoints.http.routing import Routes
 from entrypoints.http.schemas import (
     NoteCreate,
     NotePatch,
     NotePublic,
     NoteReplace,
-    Problem,
     note_json,
     notes_json,
 )
@@ -37,37 +52,38 @@ from entrypoints.http.schemas import (
 __all__ = ["MAX_LIMIT", "MAX_SKIP", "install"]
 
 MAX_LIMIT: Final = 500
-MAX_SKIP: Final = 2**63 - 1
-"""The largest offset the databases take (a signed 64-bit integer)."""
+MAX_SKIP: Final = 2**31 - 1
+"""The largest offset taken: every backend takes it (the PostgreSQL adapter binds it as a
+32-bit integer), and a JSON number holds it exactly."""
 
 _JSON = "application/json"
 _NDJSON = "application/x-ndjson"
 _NO_TAGS: Final[list[str]] = []
-
-_ERRORS: Final[dict[int, str]] = {
-    400: "The body is not JSON.",
-    404: "No note has this id.",
-    409: "The `Idempotency-Key` was first used with a different request.",
-    412: "`If-Match` names a version that is not the note's current one; nothing changed.",
-    422: "The request breaks a rule; `errors` says which field and why.",
-    503: "The database cannot be reached (`Retry-After`); nothing changed.",
+_NO_STORE: Final = {"Cache-Control": "no-store"}
+_NO_STORE_HEADER: Final = {
+    "Cache-Control": {"description": "`no-store`.", "schema": {"type": "string"}}
 }
 _ETAG_HEADER = {
     "ETag": {
         "description": 'The note\'s version, as a strong tag: `"3"`.',
         "schema": {"type": "string"},
-    }
+    },
+    **_NO_STORE_HEADER,
 }
 
-
-def _responses(
-    *statuses: int, ok: dict[int | str, dict[str, Any]] | None = None
-) -> dict[int | str, dict[str, Any]]:
-    """The documented answers: ``ok`` as given, then a problem for each of ``statuses``."""
-    documented: dict[int | str, dict[str, Any]] = {**(ok or {})}
-    for status in statuses:
-        documented[status] = {"model": Problem, "description": _ERRORS[status]}
-    return documented
+_READ: Final = (RequestValidationError, StorageUnavailable)
+"""Errors every route may raise: a parameter breaks a rule, the database cannot be reached."""
+_WRITE: Final = (
+    *_READ,
+    InvalidNote,
+    RuleViolation,
+    NoteNotFound,
+    MalformedPrecondition,
+    PreconditionFailed,
+    VersionRequired,
+    Conflict,
+)
+"""Errors a change to an existing note may raise."""
 
 
 _routes = Routes("notes")
@@ -88,8 +104,10 @@ IdempotencyKey = Annotated[
 IfMatch = Annotated[
     str | None,
     Header(
-        description='Make the write conditional on the note\'s version: `"3"` from its `ETag`. '
-        "A stale version gets 412 and changes nothing.",
+        description='Make the write conditional on the note\'s version: `"3"` from its `ETag`, '
+        'a list (`"3", "4"`: any of them), or `*` (any existing note). A stale version gets '
+        "412 with the current `ETag` and changes nothing; a value that is not a list of "
+        "entity tags is a 400.",
         examples=['"3"'],
     ),
 ]
@@ -100,8 +118,24 @@ def _note_response(note: Note, status_code: int = 200, **headers: str) -> Respon
         note_json(note),
         status_code=status_code,
         media_type=_JSON,
-        headers={"ETag": etag(note.version), **headers},
+        headers={"ETag": etag(note.version), **_NO_STORE, **headers},
     )
+
+
+async def _if_version(header: str | None, caller: Caller, note_id: UUID) -> int | None:
+    """The version a write is made conditional on by its ``If-Match`` ``header``: ``None``
+    for an unconditional one. A list of several versions, and ``*`` where every write must
+    name a version, cost a read of the note's current version first: the write is then
+    conditional on that version (a 412 if it changed meanwhile)."""
+    asked = parse_if_match(header)
+    if asked is None or (asked.any and not caller.container.settings().require_if_match):
+        return None
+    if len(asked.versions) == 1:
+        return next(iter(asked.versions))
+    if not asked.any and not asked.versions:
+        return UNMATCHABLE_VERSION
+    current = (await caller.notes.get_note(caller.id, note_id)).version
+    return current if asked.any or current in asked.versions else min(asked.versions)
 
 
 @_route(
@@ -110,34 +144,30 @@ def _note_response(note: Note, status_code: int = 200, **headers: str) -> Respon
     status_code=201,
     response_model=NotePublic,
     summary="Create a note",
-    responses=_responses(
-        400,
-        409,
-        422,
-        503,
-        ok={
-            201: {
-                "description": "The note, created at version 1.",
-                "headers": {
-                    "Location": {
-                        "description": "The note's URL: `/notes/{id}`.",
-                        "schema": {"type": "string"},
-                    },
-                    **_ETAG_HEADER,
+    errors=(*_READ, InvalidNote, RuleViolation, IdempotencyKeyReused, Conflict),
+    responses={
+        201: {
+            "description": "The note, created at version 1.",
+            "headers": {
+                "Location": {
+                    "description": "The note's URL: `/notes/{id}`.",
+                    "schema": {"type": "string"},
                 },
-            }
-        },
-    ),
+                **_ETAG_HEADER,
+            },
+        }
+    },
 )
 async def create_note(
     body: NoteCreate,
-    notes: NotesDep,
     caller: CallerDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Create a note from a title, a description and tags."""
-    note = await notes.create_note(caller, body.to_draft(), idempotency_key=idempotency_key)
+    note = await caller.notes.create_note(
+        caller.id, body.to_draft(), idempotency_key=idempotency_key
+    )
     location = f"{request.scope.get('root_path', '')}/notes/{note.id}"
     return _note_response(note, 201, Location=location)
 
@@ -148,22 +178,22 @@ async def create_note(
     status_code=201,
     response_model=list[NotePublic],
     summary="Import notes, all or none",
-    responses=_responses(
-        400, 409, 422, 503, ok={201: {"description": "The created notes, in the order sent."}}
-    ),
+    errors=(*_READ, InvalidNote, RuleViolation, IdempotencyKeyReused, Conflict),
+    responses={
+        201: {"description": "The created notes, in the order sent.", "headers": _NO_STORE_HEADER}
+    },
 )
 async def import_notes(
     body: Annotated[list[NoteCreate], Body(min_length=1, max_length=MAX_IMPORT)],
-    notes: NotesDep,
     caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Create up to 1,000 notes in one transaction: if one breaks a rule (the answer names
     its index and field) or the database fails, none is created."""
-    created = await notes.import_notes(
-        caller, [note.to_draft() for note in body], idempotency_key=idempotency_key
+    created = await caller.notes.import_notes(
+        caller.id, [note.to_draft() for note in body], idempotency_key=idempotency_key
     )
-    return Response(notes_json(created), status_code=201, media_type=_JSON)
+    return Response(notes_json(created), status_code=201, media_type=_JSON, headers=_NO_STORE)
 
 
 @_route(
@@ -171,18 +201,26 @@ async def import_notes(
     "/notes/export",
     summary="Export every note",
     response_class=StreamingResponse,
+    errors=_READ,
     responses={
-        **_responses(503),
         200: {
-            "description": "Every note, oldest first, one JSON object a line (NDJSON).",
-            "content": {_NDJSON: {"schema": {"type": "string"}}},
+            "description": "Every note, oldest first, one JSON object a line (NDJSON): each "
+            "line a `NotePublic`.",
+            "content": {
+                _NDJSON: {
+                    "schema": {"type": "string", "format": "binary"},
+                    # Each line's schema; OpenAPI 3.2 names this ``itemSchema``.
+                    "x-item-schema": {"$ref": "#/components/schemas/NotePublic"},
+                }
+            },
+            "headers": _NO_STORE_HEADER,
         },
     },
 )
-async def export_notes(notes: NotesDep, caller: CallerDep) -> StreamingResponse:
+async def export_notes(caller: CallerDep) -> StreamingResponse:
     """Every note of the caller as NDJSON, streamed: the notes are read a page at a time as
     the client reads, so the server's memory does not grow with their number."""
-    pages = notes.export_notes(caller)
+    pages = caller.notes.export_notes(caller.id)
     # Read the first page before answering, so that an unreachable database is a 503 rather
     # than a 200 whose body breaks off.
     first: list[Note] = await anext(pages, [])
@@ -193,7 +231,7 @@ async def export_notes(notes: NotesDep, caller: CallerDep) -> StreamingResponse:
             yield b"".join(note_json(note) + b"\n" for note in page)
             page = await anext(pages, [])
 
-    return StreamingResponse(lines(), media_type=_NDJSON)
+    return StreamingResponse(lines(), media_type=_NDJSON, headers=_NO_STORE)
 
 
 @_route(
@@ -201,23 +239,22 @@ async def export_notes(notes: NotesDep, caller: CallerDep) -> StreamingResponse:
     "/notes/",
     response_model=list[NotePublic],
     summary="List, filter and search notes",
+    errors=(*_READ, BadCursor, RuleViolation),
     responses={
-        **_responses(422, 503),
-        400: {"model": Problem, "description": "The cursor is not one issued for this listing."},
         200: {
             "description": "A page of notes.",
             "headers": {
                 "Link": {
                     "description": 'The next page: `<URL>; rel="next"`; absent on the last page.',
                     "schema": {"type": "string"},
-                }
+                },
+                **_NO_STORE_HEADER,
             },
         },
     },
 )
 async def list_notes(
     request: Request,
-    notes: NotesDep,
     caller: CallerDep,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many notes, 1 to {MAX_LIMIT}.")
@@ -235,9 +272,9 @@ async def list_notes(
         Query(
             ge=0,
             le=MAX_SKIP,
-            description="Leave out this many notes first (offset paging, for tutorial "
-            "clients; not with `cursor`). Prefer the cursor: a deep page costs what the "
-            "first does, and notes created or deleted meanwhile do not shift it.",
+            description=f"Leave out this many notes first, 0 to {MAX_SKIP} (offset paging, "
+            "for tutorial clients; not with `cursor`). Prefer the cursor: a deep page costs "
+            "what the first does, and notes created or deleted meanwhile do not shift it.",
         ),
     ] = 0,
     q: Annotated[
@@ -263,12 +300,12 @@ async def list_notes(
     """The caller's notes: filtered by tags and search, in the order asked for, a page at a
     time. The body is a JSON array; the next page's URL is in `Link`."""
     listing = listing_digest(order, tag, q)
-    codec = _cursors(request)
+    codec = caller.container.cursors()
     after = codec.decode(cursor, listing) if cursor is not None else None
-    page = await notes.find_notes(
-        caller, NoteQuery(tags=tag, text=q, order=order, limit=limit, skip=skip, after=after)
+    page = await caller.notes.find_notes(
+        caller.id, NoteQuery(tags=tag, text=q, order=order, limit=limit, skip=skip, after=after)
     )
-    headers = {}
+    headers = dict(_NO_STORE)
     if page.next is not None:
         following = request.url.remove_query_params(["skip", "cursor"]).include_query_params(
             cursor=codec.encode(page.next, listing)
@@ -277,33 +314,19 @@ async def list_notes(
     return Response(notes_json(page.notes), media_type=_JSON, headers=headers)
 
 
-def _cursors(request: Request) -> CursorCodec:
-    """The cursor codec, made once per app from the service's signing key."""
-    state = request.app.state
-    codec: CursorCodec | None = getattr(state, "cursors", None)
-    if codec is None:
-        codec = state.cursors = CursorCodec(state.container.signing_key())
-    return codec
-
-
 @_route(
     "GET",
     "/notes/{note_id}",
     response_model=NotePublic,
     summary="Read a note",
-    responses=_responses(
-        404,
-        422,
-        503,
-        ok={
-            200: {"description": "The note.", "headers": _ETAG_HEADER},
-            304: {"description": "`If-None-Match` names the current version: no body."},
-        },
-    ),
+    errors=(*_READ, NoteNotFound),
+    responses={
+        200: {"description": "The note.", "headers": _ETAG_HEADER},
+        304: {"description": "`If-None-Match` names the current version: no body."},
+    },
 )
 async def get_note(
     note_id: NoteId,
-    notes: NotesDep,
     caller: CallerDep,
     if_none_match: Annotated[
         str | None,
@@ -311,9 +334,9 @@ async def get_note(
     ] = None,
 ) -> Response:
     """One note, with its version as the `ETag`."""
-    note = await notes.get_note(caller, note_id)
+    note = await caller.notes.get_note(caller.id, note_id)
     if if_none_match_matches(if_none_match, note.version):
-        return Response(status_code=304, headers={"ETag": etag(note.version)})
+        return Response(status_code=304, headers={"ETag": etag(note.version), **_NO_STORE})
     return _note_response(note)
 
 
@@ -322,17 +345,19 @@ async def get_note(
     "/notes/{note_id}",
     response_model=NotePublic,
     summary="Replace a note",
-    responses=_responses(
-        400, 404, 412, 422, 503, ok={200: {"description": "The note.", "headers": _ETAG_HEADER}}
-    ),
+    errors=_WRITE,
+    responses={200: {"description": "The note.", "headers": _ETAG_HEADER}},
 )
 async def replace_note(
-    note_id: NoteId, body: NoteReplace, notes: NotesDep, caller: CallerDep, if_match: IfMatch = None
+    note_id: NoteId,
+    body: NoteReplace,
+    caller: CallerDep,
+    if_match: IfMatch = None,
 ) -> Response:
-    """Replace the note's title, description and tags; its version grows by one."""
-    note = await notes.replace_note(
-        caller, note_id, body.to_draft(), if_version=if_match_version(if_match)
-    )
+    """Replace the note's title, description and tags (every one: a field left out is
+    emptied); its version grows by one."""
+    version = await _if_version(if_match, caller, note_id)
+    note = await caller.notes.replace_note(caller.id, note_id, body.to_draft(), if_version=version)
     return _note_response(note)
 
 
@@ -341,17 +366,18 @@ async def replace_note(
     "/notes/{note_id}",
     response_model=NotePublic,
     summary="Change some of a note's fields",
-    responses=_responses(
-        400, 404, 412, 422, 503, ok={200: {"description": "The note.", "headers": _ETAG_HEADER}}
-    ),
+    errors=_WRITE,
+    responses={200: {"description": "The note.", "headers": _ETAG_HEADER}},
 )
 async def patch_note(
-    note_id: NoteId, body: NotePatch, notes: NotesDep, caller: CallerDep, if_match: IfMatch = None
+    note_id: NoteId,
+    body: NotePatch,
+    caller: CallerDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """Change only the fields sent; its version grows by one."""
-    note = await notes.patch_note(
-        caller, note_id, body.to_changes(), if_version=if_match_version(if_match)
-    )
+    version = await _if_version(if_match, caller, note_id)
+    note = await caller.notes.patch_note(caller.id, note_id, body.to_changes(), if_version=version)
     return _note_response(note)
 
 
@@ -360,11 +386,14 @@ async def patch_note(
     "/notes/{note_id}",
     status_code=204,
     summary="Delete a note",
-    responses=_responses(404, 412, 422, 503),
+    errors=_WRITE,
 )
 async def delete_note(
-    note_id: NoteId, notes: NotesDep, caller: CallerDep, if_match: IfMatch = None
+    note_id: NoteId,
+    caller: CallerDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """Delete the note."""
-    await notes.delete_note(caller, note_id, if_version=if_match_version(if_match))
+    version = await _if_version(if_match, caller, note_id)
+    await caller.notes.delete_note(caller.id, note_id, if_version=version)
     return Response(status_code=204)

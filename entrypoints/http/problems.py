@@ -17,7 +17,7 @@ the database-error metric.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
@@ -47,13 +47,18 @@ from domain import InvalidNote, RuleViolation
 from domain.search import InvalidQuery
 from entrypoints.http.context import request_context
 from entrypoints.http.cursors import BadCursor
+from entrypoints.http.etags import MalformedPrecondition, etag
 from entrypoints.http.schemas import Problem
 
 __all__ = [
     "CUT_OFF",
+    "HEAD_TOO_LARGE",
     "MALFORMED_BODY",
     "PROBLEMS",
+    "TOO_LARGE",
     "ProblemKind",
+    "documented",
+    "header_docs",
     "install",
     "kind_response",
     "problem_response",
@@ -100,6 +105,7 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
         409, "Username taken", _URN + "username-taken", detail="This username is taken."
     ),
     BadCursor: ProblemKind(400, "Invalid cursor", _URN + "invalid-cursor"),
+    MalformedPrecondition: ProblemKind(400, "Invalid If-Match", _URN + "invalid-if-match"),
     IdempotencyKeyReused: ProblemKind(
         409,
         "Idempotency-Key reused",
@@ -171,13 +177,64 @@ CUT_OFF: Final = ProblemKind(
 )
 """A request still running when the server's graceful shutdown ran out of time."""
 
+TOO_LARGE: Final = ProblemKind(413, "Content Too Large")
+"""A body over the server's limit (``middleware``); nothing changed."""
+
+HEAD_TOO_LARGE: Final = ProblemKind(431, "Request Header Fields Too Large")
+"""A request line and headers over the server's limit (``edge``)."""
+
+_ANSWER_HEADERS: Final[Mapping[type[Exception], tuple[str, ...]]] = {
+    TooManyAttempts: ("Retry-After",),
+    PreconditionFailed: ("ETag",),
+}
+"""Headers an answer carries beyond its kind's fixed ones, set from the exception."""
+
+_HEADER_DOCS: Final = {
+    "Retry-After": "Seconds to wait before trying again.",
+    "WWW-Authenticate": "`Bearer`: send an access token.",
+    "ETag": 'The note\'s current version, as `"3"`.',
+}
+
 
 def _kind_of(exc: Exception) -> ProblemKind:
-    for cls in type(exc).__mro__:
+    return _kind_of_type(type(exc))
+
+
+def _kind_of_type(error: type[Exception]) -> ProblemKind:
+    for cls in error.__mro__:
         kind = PROBLEMS.get(cls)
         if kind is not None:
             return kind
     return PROBLEMS[Exception]
+
+
+def header_docs(names: Iterable[str]) -> dict[str, Any]:
+    """The OpenAPI ``headers`` of a problem answer that sends ``names``."""
+    return {
+        name: {"description": _HEADER_DOCS[name], "schema": {"type": "string"}} for name in names
+    }
+
+
+def documented(errors: Iterable[type[Exception]]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a route that may raise ``errors``, from the table: one per
+    status, its description the titles of the kinds that answer with it, its headers theirs."""
+    kinds: dict[int, list[tuple[ProblemKind, type[Exception]]]] = {}
+    for error in errors:
+        kind = _kind_of_type(error)
+        if kind.status:
+            kinds.setdefault(kind.status, []).append((kind, error))
+    answers: dict[int | str, dict[str, Any]] = {}
+    for status, found in sorted(kinds.items()):
+        titles = list(dict.fromkeys(kind.title for kind, _ in found))
+        headers = dict.fromkeys(
+            name
+            for kind, error in found
+            for name in (*kind.headers, *_ANSWER_HEADERS.get(error, ()))
+        )
+        answers[status] = {"model": Problem, "description": "; ".join(titles) + "."}
+        if headers:
+            answers[status]["headers"] = header_docs(headers)
+    return answers
 
 
 def _is_malformed_body(error: Mapping[str, Any]) -> bool:
@@ -249,6 +306,10 @@ def _describe(exc: Exception, kind: ProblemKind) -> tuple[ProblemKind, dict[str,
             kind.type,
             kind.detail,
             {**kind.headers, "Retry-After": str(exc.retry_after)},
+        )
+    if isinstance(exc, PreconditionFailed) and exc.actual is not None:
+        kind = ProblemKind(
+            kind.status, kind.title, kind.type, kind.detail, {"ETag": etag(exc.actual)}
         )
     if isinstance(exc, RuleViolation):
         loc: list[str | int] = _location(exc)

@@ -133,7 +133,7 @@ def _cases() -> list[Any]:
         pytest.param(
             "PUT",
             "/notes/{id}",
-            Garbage(412, json={"title": "x"}, headers={"If-Match": "not an etag"}),
+            Garbage(400, json={"title": "x"}, headers={"If-Match": "not an etag"}),
             id="PUT a malformed If-Match",
         )
     )

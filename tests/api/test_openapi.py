@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from domain import MAX_DESCRIPTION_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MAX_TITLE_LENGTH
+from entrypoints.http.notes import MAX_SKIP
 from tests.api.client import app_over, serving
 
 
@@ -101,7 +102,41 @@ def test_the_note_rules_are_documented_from_the_domain_limits(document: dict[str
 
 def test_created_notes_document_their_location_and_etag(document: dict[str, Any]) -> None:
     created = document["paths"]["/notes/"]["post"]["responses"]["201"]
-    assert set(created["headers"]) == {"Location", "ETag"}
+    assert set(created["headers"]) == {"Location", "ETag", "Cache-Control"}
     assert created["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/NotePublic"
     }
+
+
+def test_each_documented_error_comes_from_the_problems_table(document: dict[str, Any]) -> None:
+    """A route's error answers are the statuses of the errors it declares, with the titles
+    of the table's entries, and the headers they are sent with."""
+    patch = document["paths"]["/notes/{note_id}"]["patch"]["responses"]
+    assert {"400", "404", "409", "412", "413", "422", "428", "503"} <= set(patch)
+    assert "Precondition failed" in patch["412"]["description"]
+    assert "ETag" in patch["412"]["headers"]
+    assert "Retry-After" in patch["503"]["headers"]
+    login = document["paths"]["/auth/token"]["post"]["responses"]
+    assert "Retry-After" in login["429"]["headers"]
+    assert "WWW-Authenticate" in login["401"]["headers"]
+
+
+def test_clients_get_named_schemas_and_an_exact_skip_maximum(document: dict[str, Any]) -> None:
+    login = document["paths"]["/auth/token"]["post"]["requestBody"]["content"]
+    assert login["application/x-www-form-urlencoded"]["schema"] == {
+        "$ref": "#/components/schemas/LoginForm"
+    }
+    assert set(document["components"]["schemas"]["LoginForm"]["properties"]) == {
+        "username",
+        "password",
+    }
+    for path, schema in (("/healthz", "Health"), ("/readyz", "Ready")):
+        ok = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        assert ok["schema"] == {"$ref": f"#/components/schemas/{schema}"}
+    export = document["paths"]["/notes/export"]["get"]["responses"]["200"]["content"]
+    assert export["application/x-ndjson"]["x-item-schema"] == {
+        "$ref": "#/components/schemas/NotePublic"
+    }
+    listing = document["paths"]["/notes/"]["get"]["parameters"]
+    (skip,) = (parameter for parameter in listing if parameter["name"] == "skip")
+    assert skip["schema"]["maximum"] == MAX_SKIP == 2**31 - 1

@@ -53,7 +53,7 @@ def test_notes_serve_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     notes = str(Path(sys.executable).with_name("notes"))
     env = {"NOTES_DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}", "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [notes, "serve", "--port", "0"], env=env, capture_output=True, text=True, timeout=60
+        [notes, "serve", "--port", "8000"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2
     assert "NOTES_SECRET_KEY is not set" in done.stderr
