@@ -25,7 +25,9 @@ from dependency_injector import containers, providers
 
 from adapters.security import Argon2PasswordHasher, JwtAccessTokens
 from adapters.system import SystemClock, Uuid7Factory
-from application import Accounts, LoginPolicy, Notes
+from application import Accounts, Clock, LoginPolicy, Notes, UnitOfWorkFactory
+from application.revisions import PurgeTrash, Revisions, Trash
+from domain.revisions import RevisionPolicy
 from entrypoints import persistence
 from entrypoints.settings import Settings
 from entrypoints.signing_key import signing_key
@@ -57,6 +59,14 @@ def _login_policy(settings: Settings) -> LoginPolicy:
     )
 
 
+def _revision_policy(settings: Settings) -> RevisionPolicy:
+    return RevisionPolicy(settings.revisions_kept)
+
+
+def _purge_trash(uow: UnitOfWorkFactory, clock: Clock, settings: Settings) -> PurgeTrash:
+    return PurgeTrash(uow, clock, retention=timedelta(days=settings.trash_retention_days))
+
+
 def _cursor_codec(key: str) -> CursorCodec:
     from entrypoints.http.cursors import CursorCodec  # the HTTP package imports this module
 
@@ -72,7 +82,8 @@ def _metrics() -> Metrics:
 class Container(containers.DeclarativeContainer):
     """Providers: ``settings``, ``clock``, ``ids``, ``database_url`` (a resource: the embedded
     server when none is configured), ``engine`` (a resource: the SQL pool, ``None`` on
-    ``memory://``), ``uow_factory`` (the persistence port), ``notes`` (its use cases), and for
+    ``memory://``), ``uow_factory`` (the persistence port), ``notes``, ``revisions``,
+    ``trash`` and ``purge_trash`` (their use cases, with ``revision_policy``), and for
     accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
     ``access_tokens``, ``login_policy`` and ``accounts`` (their use cases); for the HTTP
     edge ``readiness`` (the database check), ``pool_usage``, ``cursors`` (the cursor codec)
@@ -84,9 +95,24 @@ class Container(containers.DeclarativeContainer):
     database_url = providers.Resource(persistence.open_database_url, settings)
     engine = providers.Resource(persistence.open_engine, database_url, settings)
     uow_factory = providers.Singleton(persistence.unit_of_work_factory, engine)
+    revision_policy = providers.Singleton(_revision_policy, settings)
     notes = providers.Singleton(
-        Notes, uow_factory, clock, ids, require_version=settings.provided.require_if_match
+        Notes,
+        uow_factory,
+        clock,
+        ids,
+        require_version=settings.provided.require_if_match,
+        revisions=revision_policy,
     )
+    revisions = providers.Singleton(
+        Revisions,
+        uow_factory,
+        clock,
+        policy=revision_policy,
+        require_version=settings.provided.require_if_match,
+    )
+    trash = providers.Singleton(Trash, uow_factory, clock, policy=revision_policy)
+    purge_trash = providers.Singleton(_purge_trash, uow_factory, clock, settings)
     signing_key = providers.Singleton(signing_key, settings)
     password_hasher = providers.Resource(_password_hasher)
     access_tokens = providers.Singleton(_access_tokens, signing_key, settings)

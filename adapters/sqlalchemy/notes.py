@@ -188,7 +188,8 @@ class SqlNoteRepository:
         key = {"owner_id": note.owner_id, "note_id": note.id}
         if self._uow.dialect == "postgresql":
             parameters = {
-                **key,
+                "key_owner_id": note.owner_id,
+                "key_note_id": note.id,
                 **{f"new_{name}": value for name, value in values.items()},
                 "expected_version": expected_version,
                 "oldest_kept": oldest_kept,

@@ -77,11 +77,12 @@ CREATE_WITH_REVISION: Final = _create_with_revision()
 """PostgreSQL: insert one note (a ``notes.note_row``) and its revision, in one statement."""
 
 
-def prune_statement() -> sa.Delete:
-    """Drop one note's revisions older than ``oldest_kept``."""
+def prune_statement(owner: str = "owner_id", note: str = "note_id") -> sa.Delete:
+    """Drop one note's revisions older than ``oldest_kept`` (the note's key bound as
+    ``owner`` and ``note``)."""
     return note_revisions.delete().where(
-        note_revisions.c.owner_id == sa.bindparam("owner_id"),
-        note_revisions.c.note_id == sa.bindparam("note_id"),
+        note_revisions.c.owner_id == sa.bindparam(owner),
+        note_revisions.c.note_id == sa.bindparam(note),
         note_revisions.c.version < sa.bindparam("oldest_kept"),
     )
 
@@ -91,8 +92,9 @@ def _update_with_revision() -> sa.Select[Any]:
     updated = (
         notes.update()
         .where(
-            notes.c.owner_id == sa.bindparam("owner_id"),
-            notes.c.id == sa.bindparam("note_id"),
+            # Not named as columns: SQLAlchemy would SET a column its parameters name.
+            notes.c.owner_id == sa.bindparam("key_owner_id"),
+            notes.c.id == sa.bindparam("key_note_id"),
             notes.c.version == sa.bindparam("expected_version"),
         )
         .values({name: sa.bindparam(f"new_{name}") for name in (*changed, "version")})
@@ -100,7 +102,7 @@ def _update_with_revision() -> sa.Select[Any]:
         .cte("updated")
     )
     kept = _revision_of(updated).returning(note_revisions.c.version).cte("kept")
-    pruned = prune_statement().cte("pruned")
+    pruned = prune_statement("key_owner_id", "key_note_id").cte("pruned")
     return sa.select(sa.func.count()).select_from(kept).add_cte(pruned)
 
 
