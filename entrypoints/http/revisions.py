@@ -13,7 +13,13 @@ from uuid import UUID
 from fastapi import Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from application import NoteNotFound, Position, PreconditionFailed, StorageUnavailable
+from application import (
+    NoteNotFound,
+    Position,
+    PreconditionFailed,
+    StorageUnavailable,
+    VersionRequired,
+)
 from application.revisions import RevisionNotFound, Revisions, Trash
 from entrypoints.container import resolve
 from entrypoints.http.cursors import BadCursor
@@ -122,7 +128,14 @@ async def get_revision(
     "/notes/{note_id}/revisions/{version}/restore",
     response_model=NotePublic,
     summary="Restore a revision of a note",
-    errors=(*_READ, NoteNotFound, RevisionNotFound, MalformedPrecondition, PreconditionFailed),
+    errors=(
+        *_READ,
+        NoteNotFound,
+        RevisionNotFound,
+        MalformedPrecondition,
+        PreconditionFailed,
+        VersionRequired,
+    ),
     responses={200: {"description": "The note, one version later."}},
 )
 async def restore_revision(
