@@ -13,6 +13,8 @@ prints requests per second, p50 and p99 for both apps (medians over the rounds) 
 ratio service / reference. It also measures the service worker's peak RSS under the GET
 load, the cold start of ``notes serve`` on the embedded database to the first 200 from
 ``/readyz``, and the wall time of ``tests/unit``, and writes everything to ``--results``.
+Where PgBouncer is installed, a third process, the service behind PgBouncer in transaction
+mode, takes part in the same rounds and gets a table of its own (``--no-pgbouncer``: not).
 
 With ``--profile``, one more GET run is recorded with py-spy into ``bench/profile-get.svg``
 (flame graph) and ``bench/profile-get.txt`` (the heaviest frames).
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import random
@@ -51,6 +54,7 @@ from bench.listing import _database
 from domain import Description, Note, Tags, Title
 from tests.databases import migrated
 from tests.e2e.server import NOTES, ServerProcess, free_port
+from tests.pgbouncer import pgbouncer_binary, running_pgbouncer
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -282,7 +286,19 @@ async def _main(options: argparse.Namespace) -> None:
         env = {"NOTES_DATABASE_URL": url, "NOTES_SECRET_KEY": secret, "NOTES_ACCESS_LOG": "false"}
         service = ServerProcess(env).start()
         reference = None
+        # The same service behind PgBouncer in transaction mode, when PgBouncer is there.
+        bouncer = contextlib.ExitStack()
+        pooled = None
         try:
+            if pgbouncer_binary() is not None and not options.no_pgbouncer:
+                through = bouncer.enter_context(
+                    running_pgbouncer(sa.make_url(url), "transaction", pool_size=20)
+                )
+                pooled = ServerProcess({
+                    **env,
+                    "NOTES_DATABASE_URL": through.render_as_string(hide_password=False),
+                    "NOTES_DATABASE_POOLER": "transaction",
+                }).start()  # fmt: skip
             password = "correct horse battery staple"  # noqa: S105 - a throwaway user
             # Blocking calls are fine here: nothing else runs on this event loop.
             created = httpx.post(  # noqa: ASYNC210
@@ -306,6 +322,8 @@ async def _main(options: argparse.Namespace) -> None:
             if options.only:
                 workloads = [w for w in workloads if options.only in w.name]
             apps = {"service": service.base_url, "reference": reference.base_url}
+            if pooled is not None:
+                apps["pgbouncer"] = pooled.base_url
             token = login(service.base_url, "bench", password)
             for workload in workloads:
                 for base in apps.values():
@@ -345,6 +363,9 @@ async def _main(options: argparse.Namespace) -> None:
         finally:
             if reference is not None:
                 reference.stop()
+            if pooled is not None:
+                pooled.stop()
+            bouncer.close()
             service.stop()
     cold = unit = float("nan")
     if not options.quick:
@@ -402,6 +423,22 @@ def render(
             + (f" ({errors} errors)" if errors else "")
             + " |"
         )
+    pooled = {name: runs for name, runs in results.items() if "pgbouncer" in runs}
+    if pooled:
+        lines += [
+            "",
+            "The same service behind PgBouncer (transaction mode, `NOTES_DATABASE_POOLER="
+            "transaction`), in the same rounds; the ratio is to the reference, direct:",
+            "",
+            "| workload | via PgBouncer req/s | p50 | p99 | ratio |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for name, runs in pooled.items():
+            b, r = runs["pgbouncer"], runs["reference"]
+            lines.append(
+                f"| `{name}` | {med(b, 'rps'):,.0f} | {med(b, 'p50_ms'):.2f} ms | "
+                f"{med(b, 'p99_ms'):.2f} ms | **{med(b, 'rps') / med(r, 'rps'):.2f}** |"
+            )
     lines += [
         "",
         f"- Service worker's peak RSS (VmHWM) under the GET load: {peak_rss:.1f} MB "
@@ -427,6 +464,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--quick", action="store_true", help="skip the cold start and tests/unit timings"
+    )
+    parser.add_argument(
+        "--no-pgbouncer", action="store_true", help="skip the runs through PgBouncer"
     )
     asyncio.run(_main(parser.parse_args()))
 

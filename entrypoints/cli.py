@@ -199,8 +199,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _schema_problem(url: str) -> str | None:
-    """Why the schema at ``url`` cannot be served, or ``None``. A database that cannot be
-    reached now is no reason not to start: ``/readyz`` says so until it answers."""
+    """Why the schema at ``url`` cannot be served, or ``None`` (also when the database
+    stopped answering since ``_check_reachable``: ``/readyz`` says so until it answers)."""
     from adapters.sqlalchemy import migrate
     from adapters.sqlalchemy.errors import DRIVER_ERRORS
 

@@ -1,9 +1,11 @@
 """The SQL persistence adapter: PostgreSQL through asyncpg and SQLite through aiosqlite.
 
-One schema (``tables``); a unit of work (``unit_of_work``) that owns one connection and one
-transaction, with one repository module per aggregate (``notes``, ``users``,
-``refresh_tokens``, ``login_failures``, ``idempotency_keys``); driver errors translated into
-the ports' errors (``errors``); and the engine factory (``engine``).
+One schema (``tables``); what differs between PostgreSQL and SQLite (``dialects``); a unit
+of work (``unit_of_work``) that owns one connection and one transaction, with one repository
+module per aggregate (``notes``, ``users``, ``refresh_tokens``, ``login_failures``,
+``idempotency_keys``); driver errors judged once (``errors``); several hosts in a URL
+(``urls``); replacing stale pooled connections (``freshness``); and the engine factory
+(``engine``).
 """
 
 from adapters.sqlalchemy.engine import create_engine

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
 
 from adapters.sqlalchemy import freshness
-from adapters.sqlalchemy.finding import RELEVANCE_FUNCTION, sqlite_relevance
+from adapters.sqlalchemy.dialects import configure_sqlite
 from adapters.sqlalchemy.gate import add_gate
 from adapters.sqlalchemy.urls import database_url
 
@@ -109,7 +109,7 @@ def create_engine(
                 pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
             )
         engine = create_async_engine(parsed, **options)
-        _configure_sqlite(engine)
+        configure_sqlite(engine)
         if not shared and max_overflow >= 0:
             add_gate(engine, pool_size + max_overflow, pool_timeout)
         return engine
@@ -147,29 +147,3 @@ def _plan_for_values(engine: AsyncEngine) -> None:
     @sa.event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.run_async(lambda driver: driver.execute(_CUSTOM_PLANS))
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    """Let the unit of work decide how each SQLite transaction begins.
-
-    The driver's own implicit transactions are turned off; a transaction starts with the
-    statement the unit of work leaves in ``connection.info["sqlite_begin"]``: ``BEGIN
-    IMMEDIATE`` to take the write lock before reading what is about to be changed (SQLite's
-    equivalent of ``SELECT … FOR UPDATE``), plain ``BEGIN`` to read. Write-ahead logging lets
-    readers go on while a writer holds the lock.
-    """
-
-    @sa.event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        dbapi_connection.create_function(
-            RELEVANCE_FUNCTION, 3, sqlite_relevance, deterministic=True
-        )
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @sa.event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql(connection.info.pop("sqlite_begin", "BEGIN"))

@@ -6,8 +6,8 @@ from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from adapters.sqlalchemy.dialects import insert_on_conflict
 from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.tables import idempotency_keys
 from application.idempotency import IdempotencyRecord
@@ -21,11 +21,10 @@ class SqlIdempotencyKeys:
 
     async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         values = {column.name: getattr(record, column.name) for column in idempotency_keys.c}
-        dialect_insert = postgresql.insert if self._uow.dialect == "postgresql" else sqlite.insert
         # ON CONFLICT DO NOTHING waits for a concurrent claim of the same key to end, then
         # does nothing if that one committed.
         statement = (
-            dialect_insert(idempotency_keys)
+            insert_on_conflict(idempotency_keys, self._uow.dialect)
             .values(values)
             .on_conflict_do_nothing(index_elements=["owner_id", "key"])
             .returning(idempotency_keys.c.key)

@@ -11,6 +11,7 @@ import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.dialects import begin_for_write
 from adapters.sqlalchemy.errors import DRIVER_ERRORS, failure_of, port_error, translated
 from adapters.sqlalchemy.freshness import retire_older
 from adapters.sqlalchemy.gate import FairGate, gate_for
@@ -300,8 +301,8 @@ def _in_transaction(
 
     async def run(connection: AsyncConnection) -> sa.CursorResult[Any]:
         if not connection.in_transaction():
-            if write and connection.dialect.name == "sqlite":
-                connection.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+            if write:
+                begin_for_write(connection)
             await connection.begin()
         return await connection.execute(statement, parameters)
 
