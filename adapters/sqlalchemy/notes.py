@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from adapters.sqlalchemy import finding
 from adapters.sqlalchemy.revisions import (
     CREATE_WITH_REVISION,
-    NOTE_KEYS,
     prune_statement,
     revision_insert,
     revision_row,
@@ -47,7 +46,6 @@ _GET = sa.select(*COLUMNS).where(
 _GET_FOR_UPDATE = _GET.with_for_update()
 # SQLAlchemy compiles it for the keys of the parameters it is given, and caches that.
 INSERT = notes.insert()
-_ROW_KEYS = NOTE_KEYS
 _TRASHED_COLUMNS = tuple(c.name for c in COLUMNS)
 # One round trip: the note leaves ``notes`` and lands in the trash.
 _TRASH = trashed_notes.insert().from_select(

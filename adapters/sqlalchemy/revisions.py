@@ -116,8 +116,12 @@ def update_with_revision() -> sa.Select[Any]:
     return _UPDATE_WITH_REVISION
 
 
+_REVISION_INSERT: Final = note_revisions.insert()
+
+
 def revision_insert() -> sa.Insert:
-    return note_revisions.insert()
+    """Insert ``revision_row``s (one, or many as executemany)."""
+    return _REVISION_INSERT
 
 
 def revision_row(note: Note) -> dict[str, Any]:
