@@ -11,7 +11,7 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.errors import (
@@ -24,15 +24,17 @@ from application.errors import (
 from application.ports import (
     AccessTokens,
     Clock,
+    CommonPasswords,
     IdFactory,
     PasswordHasher,
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from domain import Password, RuleViolation, User, Username
+from application.throttle import AddressLimiter
+from domain import InvalidPassword, Password, RuleViolation, User, Username
 from domain.sessions import RefreshToken, client_token, user_of
 
-__all__ = ["Accounts", "LoginPolicy", "Session"]
+__all__ = ["Accounts", "LoginPolicy", "Session", "login_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +49,15 @@ class Session:
 @dataclass(frozen=True, slots=True)
 class LoginPolicy:
     """How long refresh tokens live, and how many failed logins a username may have in a
-    window before further attempts are refused."""
+    window before further attempts are refused: ``max_failures`` from one client address,
+    ``max_failures_per_username`` from all of them."""
 
     refresh_token_ttl: timedelta = timedelta(days=30)
     max_failures: int = 5
     failure_window: timedelta = timedelta(minutes=15)
+    max_failures_per_username: int = 20
+    max_attempts_per_address: int = 100
+    """Failed logins and registrations per client address in the window, in one process."""
 
 
 def _digest(secret: str) -> str:
@@ -66,6 +72,17 @@ def _presented(refresh_token: str) -> tuple[UUID, str] | None:
     return None if user_id is None else (user_id, _digest(refresh_token))
 
 
+def login_key(username: str) -> str:
+    """What failed logins of ``username`` are counted under: its ``Username.key``, or for a
+    name no user can have (too long, NUL, not Unicode…) a fixed-size digest of it, so that
+    those are counted too, under a key no real username has."""
+    try:
+        return Username(username).key
+    except RuleViolation:
+        raw = username.encode("utf-8", "surrogatepass") if isinstance(username, str) else b""
+        return "~" + hashlib.sha256(raw).hexdigest()[:40]
+
+
 class Accounts:
     """The account use cases over storage, a password hasher and an access-token issuer."""
 
@@ -77,6 +94,7 @@ class Accounts:
         hasher: PasswordHasher,
         tokens: AccessTokens,
         policy: LoginPolicy | None = None,
+        common_passwords: CommonPasswords | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -84,10 +102,19 @@ class Accounts:
         self._hasher = hasher
         self._tokens = tokens
         self._policy = policy or LoginPolicy()
+        self._common = common_passwords
+        self._addresses = AddressLimiter(
+            self._policy.max_attempts_per_address, self._policy.failure_window
+        )
 
-    async def register(self, username: str, password: str) -> User:
-        """A new user; ``UsernameTaken`` if the name is in use in any letter case."""
+    async def register(self, username: str, password: str, *, client: str = "") -> User:
+        """A new user; ``UsernameTaken`` if the name is in use in any letter case,
+        ``InvalidPassword`` for one of the most common passwords, ``TooManyAttempts`` when
+        the client address made too many attempts lately."""
+        self._addresses.check(client, self._clock.now())
         name, secret = Username(username), Password(password)
+        if self._common is not None and self._common.is_common(secret):
+            raise InvalidPassword("is one of the most common passwords; choose another")
         async with self._uow() as uow:
             if await uow.users.get_by_username(name.key) is not None:
                 raise UsernameTaken(name.value)
@@ -103,37 +130,74 @@ class Accounts:
                 await uow.commit()
         except Conflict as taken:
             raise UsernameTaken(name.value) from taken
+        self._addresses.count(client, self._clock.now())
         return user
 
-    async def log_in(self, username: str, password: str) -> Session:
-        """A new session for the user; ``InvalidCredentials`` (the same for an unknown
-        username and a wrong password) or ``TooManyAttempts``."""
-        key = username.lower()
+    async def log_in(self, username: str, password: str, *, client: str = "") -> Session:
+        """A new session for the user; ``InvalidCredentials`` (the same for an unknown or
+        impossible username and a wrong password) or ``TooManyAttempts``.
+
+        The attempt is recorded, and committed, before the password is checked, and counted
+        again after: the k-th attempt to commit sees at least k attempts, so at most
+        ``max_failures`` attempts per username and client address, and
+        ``max_failures_per_username`` per username, are ever checked in a window, however
+        many run at once in however many processes. A success forgets the username's
+        failures from this client address; every other outcome leaves the attempt counted
+        as a failure.
+        """
+        key = login_key(username)
         now = self._clock.now()
-        policy = self._policy
+        self._addresses.check(client, now)
+        window_start = now - self._policy.failure_window
+        # Refused attempts are not recorded, so hammering a locked username costs a read.
         async with self._uow() as uow:
-            window_start = now - policy.failure_window
-            # A failure ages out exactly ``failure_window`` after it happened, which is when
-            # ``retry_after`` tells the client to come back.
-            recent = [
-                t for t in await uow.login_failures.since(key, window_start) if t > window_start
-            ]
-            if len(recent) >= policy.max_failures:
-                wait = recent[-policy.max_failures] + policy.failure_window - now
-                raise TooManyAttempts(max(1, math.ceil(wait.total_seconds())))
+            earlier = await uow.login_failures.attempts(key, window_start)
+        self._refuse_if_throttled(earlier, client, now)
+        # A unit of work that only writes: SQLite would refuse to turn a reading
+        # transaction into a writing one while others write.
+        async with self._uow() as uow:
+            await uow.login_failures.record(key, now, keep_since=window_start, client=client)
+            await uow.commit()
+        async with self._uow() as uow:
+            attempts = await uow.login_failures.attempts(key, window_start)
             user = await self._user_for(uow, username)
+        self._refuse_if_throttled(attempts, client, now, counted=True)
         if not await self._password_matches(user, password):
-            async with self._uow() as uow:
-                await uow.login_failures.record(key, now, keep_since=now - policy.failure_window)
-                await uow.commit()
+            self._addresses.count(client, self._clock.now())
             raise InvalidCredentials("invalid username or password")
         assert user is not None
         async with self._uow() as uow:
-            if recent:
-                await uow.login_failures.clear(key)
+            # Only this address's failures: those from others still count against the
+            # username, so a victim's login does not give a guesser a fresh allowance.
+            await uow.login_failures.clear(key, client=client)
             session = await self._start(uow, user.id, family_id=self._ids.new_id())
             await uow.commit()
         return session
+
+    def _refuse_if_throttled(
+        self,
+        attempts: list[tuple[datetime, str]],
+        client: str,
+        now: datetime,
+        *,
+        counted: bool = False,
+    ) -> None:
+        """``TooManyAttempts`` when ``attempts`` (ours among them when ``counted``) leave no
+        room for one more checked attempt. A failure ages out exactly ``failure_window``
+        after it happened, which is when ``retry_after`` tells the client to come back."""
+        policy = self._policy
+        window_start = now - policy.failure_window
+        recent = [at for at, _ in attempts if at > window_start]
+        mine = [at for at, address in attempts if at > window_start and address == client]
+        extra = 0 if counted else 1
+        for moments, limit in (
+            (recent, policy.max_failures_per_username),
+            (mine, policy.max_failures),
+        ):
+            if len(moments) + extra > limit:
+                oldest_counted = sorted(moments)[-limit] if limit <= len(moments) else now
+                wait = oldest_counted + policy.failure_window - now
+                raise TooManyAttempts(max(1, math.ceil(wait.total_seconds())))
 
     async def refresh(self, refresh_token: str) -> Session:
         """The next session of the token's family, retiring the token. A token presented

@@ -12,10 +12,13 @@ __all__ = [
     "ApplicationError",
     "Conflict",
     "InvalidCredentials",
+    "InvalidData",
     "NotAuthenticated",
     "NoteNotFound",
     "OutcomeUnknown",
+    "Overloaded",
     "PreconditionFailed",
+    "QuotaExceeded",
     "SchemaOutdated",
     "StorageUnavailable",
     "TooManyAttempts",
@@ -79,6 +82,16 @@ class SchemaOutdated(StorageUnavailable):
     must be upgraded before the service can use it."""
 
 
+class InvalidData(ApplicationError):
+    """The storage refused a value as invalid for its type (a number out of range, text it
+    cannot hold): the client's mistake; nothing was written."""
+
+
+class Overloaded(ApplicationError):
+    """Too much slow work (password hashing) is already queued; nothing was done. Retrying
+    shortly may succeed."""
+
+
 class InvalidCredentials(ApplicationError):
     """The username and password do not match a user. Says nothing about which was wrong."""
 
@@ -93,9 +106,18 @@ class UsernameTaken(ApplicationError):
 
 
 class TooManyAttempts(ApplicationError):
-    """Too many failed logins for this username lately; ``retry_after`` seconds until the
-    next attempt is considered."""
+    """Too many failed logins for this username (or attempts from this client address)
+    lately; ``retry_after`` seconds until the next attempt is considered."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed logins; retry in {retry_after} s")
         self.retry_after = retry_after
+
+
+class QuotaExceeded(ApplicationError):
+    """The write would take the owner past their quota (``what``: ``notes`` or
+    ``stored bytes``); nothing changed."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"this account has reached its quota of {what}; nothing changed")
+        self.what = what

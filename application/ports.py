@@ -23,6 +23,7 @@ from domain.sessions import RefreshToken
 __all__ = [
     "AccessTokens",
     "Clock",
+    "CommonPasswords",
     "IdFactory",
     "IdempotencyKeys",
     "IssuedToken",
@@ -30,6 +31,7 @@ __all__ = [
     "NoteRepository",
     "PasswordHasher",
     "RefreshTokenRepository",
+    "Retention",
     "RevisionRepository",
     "TrashRepository",
     "UnitOfWork",
@@ -48,7 +50,9 @@ class NoteRepository(Protocol):
     never another unit of work's uncommitted writes. Writes take effect for others only
     when the unit of work commits. Adapters raise ``StorageUnavailable`` when the storage
     cannot be reached and ``Conflict`` when a write breaks a uniqueness rule; they raise
-    nothing driver-specific.
+    nothing driver-specific. ``add``, ``add_many`` and ``update`` raise ``QuotaExceeded``
+    (at the latest on ``commit()``) when the write would take the owner past the quota
+    storage was given (``application.quota``).
     """
 
     async def add(self, note: Note) -> None:
@@ -236,15 +240,42 @@ class LoginFailures(Protocol):
     """Failed logins per username, kept in storage so that throttling holds across
     processes and restarts."""
 
-    async def record(self, key: str, at: datetime, *, keep_since: datetime) -> None:
-        """Record a failure, forgetting this username's failures older than ``keep_since``."""
+    async def record(
+        self, key: str, at: datetime, *, keep_since: datetime, client: str = ""
+    ) -> None:
+        """Record a failure (or an attempt not yet decided) from the client address
+        ``client``, forgetting this username's failures older than ``keep_since``."""
         ...
 
     async def since(self, key: str, since: datetime) -> list[datetime]:
         """This username's failures at or after ``since``, oldest first."""
         ...
 
-    async def clear(self, key: str) -> None: ...
+    async def attempts(self, key: str, since: datetime) -> list[tuple[datetime, str]]:
+        """This username's failures at or after ``since`` with their client addresses,
+        oldest first; what other units of work committed before this call included."""
+        ...
+
+    async def clear(self, key: str, *, client: str | None = None) -> None:
+        """Forget this username's failures (only those from ``client``, when given)."""
+        ...
+
+
+class Retention(Protocol):
+    """Forgets what has outlived its use, across every user: the sweep that keeps the
+    bookkeeping tables bounded."""
+
+    async def forget_login_failures(self, before: datetime) -> int:
+        """Forget failed logins older than ``before``; how many were forgotten."""
+        ...
+
+    async def forget_refresh_tokens(self, expired_before: datetime) -> int:
+        """Forget refresh tokens that expired before ``expired_before``."""
+        ...
+
+    async def forget_idempotency_keys(self, expired_before: datetime) -> int:
+        """Forget idempotency keys that expired before ``expired_before``."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -277,6 +308,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency_keys(self) -> IdempotencyKeys: ...
+
+    @property
+    def retention(self) -> Retention: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -317,7 +351,9 @@ class IdFactory(Protocol):
 
 
 class PasswordHasher(Protocol):
-    """Slow, salted password hashing (Argon2id), off the event loop."""
+    """Slow, salted password hashing (Argon2id), off the event loop. Work is queued, and the
+    queue is bounded: beyond it every method raises ``Overloaded`` at once. Work still queued
+    when its caller is cancelled is dropped."""
 
     async def hash(self, password: Password) -> str: ...
 
@@ -327,6 +363,12 @@ class PasswordHasher(Protocol):
         """Spend the time a ``verify`` takes, for a user that does not exist, so that the
         answer's timing does not tell which usernames are registered."""
         ...
+
+
+class CommonPasswords(Protocol):
+    """The passwords attackers try first (from breach corpora)."""
+
+    def is_common(self, password: Password) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

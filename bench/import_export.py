@@ -33,7 +33,7 @@ from tests.databases import migrated
 from tests.e2e.server import ServerProcess
 
 ACCOUNT = {"username": "bench", "password": "bench password 123"}
-KEY = "bench-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+KEY = "bench-signing-key-Vq7wJ2nR9xKp4LzT8mYc3HdF6gBs0eUa"
 COLUMNS = [c.name for c in notes.c if c.name != "search_vector"]
 
 

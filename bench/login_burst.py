@@ -76,8 +76,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--logins", type=int, default=20)
     options = parser.parse_args()
+    # Every login of the burst is one user's from one address: an attempt is counted before
+    # its password is checked, so the limits must leave room for the whole burst.
+    limits = str(options.logins * 2)
     server = ServerProcess(
-        {"NOTES_DATABASE_URL": "memory://", "NOTES_LOG_LEVEL": "warning"}
+        {
+            "NOTES_DATABASE_URL": "memory://",
+            "NOTES_LOG_LEVEL": "warning",
+            "NOTES_LOGIN_MAX_FAILURES": limits,
+            "NOTES_LOGIN_MAX_FAILURES_PER_USERNAME": limits,
+            "NOTES_HASH_QUEUE": limits,
+        }
     ).start()
     try:
         asyncio.run(_measure(server.base_url, options.requests, options.logins))

@@ -16,6 +16,7 @@ from typing import Final
 from uuid import UUID
 
 from domain.errors import InvalidDescription, InvalidNote, InvalidTags, InvalidTitle
+from domain.text import NOT_UNICODE, is_unicode
 
 __all__ = [
     "MAX_DESCRIPTION_LENGTH",
@@ -39,8 +40,8 @@ _NO_NUL: Final = "must not contain the NUL character (U+0000)"
 
 @dataclass(frozen=True, slots=True)
 class Title:
-    """A note's title: surrounding whitespace trimmed, then 1 to 200 characters, none of
-    them NUL."""
+    """A note's title: surrounding whitespace trimmed, then 1 to 200 characters of valid
+    Unicode, none of them NUL."""
 
     value: str
 
@@ -54,13 +55,15 @@ class Title:
             raise InvalidTitle(f"must be at most {MAX_TITLE_LENGTH} characters")
         if "\x00" in trimmed:
             raise InvalidTitle(_NO_NUL)
+        if not is_unicode(trimmed):
+            raise InvalidTitle(NOT_UNICODE)
         object.__setattr__(self, "value", trimmed)
 
 
 @dataclass(frozen=True, slots=True)
 class Description:
-    """A note's body: any string of at most 100,000 characters without NUL, the empty
-    string included."""
+    """A note's body: any valid Unicode string of at most 100,000 characters without NUL,
+    the empty string included."""
 
     value: str = ""
 
@@ -71,6 +74,8 @@ class Description:
             raise InvalidDescription(f"must be at most {MAX_DESCRIPTION_LENGTH} characters")
         if "\x00" in self.value:
             raise InvalidDescription(_NO_NUL)
+        if not is_unicode(self.value):
+            raise InvalidDescription(NOT_UNICODE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,15 +60,23 @@ class InvalidQuery(RuleViolation):
     field = "q"
 
 
-@lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[str, ...]:
+# Short texts (queries, titles) recur and are cached; longer ones are not, so the cache holds
+# at most _CACHED_ENTRIES * _CACHED_TEXT_LENGTH characters however large the texts users send.
+_CACHED_ENTRIES: Final = 4096
+_CACHED_TEXT_LENGTH: Final = 256
+
+
+def _split(text: str) -> tuple[str, ...]:
     normalised = unicodedata.normalize("NFKC", text).lower()
     return tuple(t for t in _TOKEN.findall(normalised) if len(t) <= MAX_TOKEN_LENGTH)
 
 
+_cached_split = lru_cache(maxsize=_CACHED_ENTRIES)(_split)
+
+
 def tokens(text: str) -> tuple[str, ...]:
     """The searchable tokens of ``text``, in order."""
-    return _tokens(text)
+    return _cached_split(text) if len(text) <= _CACHED_TEXT_LENGTH else _split(text)
 
 
 def encode(token: str) -> str:

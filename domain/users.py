@@ -10,6 +10,7 @@ from typing import Final
 from uuid import UUID
 
 from domain.errors import InvalidPassword, InvalidUsername, RuleViolation
+from domain.text import NOT_UNICODE, is_unicode
 
 __all__ = ["MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "Password", "User", "Username"]
 
@@ -44,8 +45,8 @@ class Username:
 
 @dataclass(frozen=True, slots=True)
 class Password:
-    """A password as typed: 8 to 128 characters, no composition rules. Its text never
-    appears in a ``repr`` or a log line."""
+    """A password as typed: 8 to 128 characters of valid Unicode, no composition rules.
+    Its text never appears in a ``repr`` or a log line."""
 
     secret: str
 
@@ -56,6 +57,8 @@ class Password:
             raise InvalidPassword(
                 f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
             )
+        if not is_unicode(self.secret):
+            raise InvalidPassword(NOT_UNICODE)
 
     def __repr__(self) -> str:
         return "Password('********')"

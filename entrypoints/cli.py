@@ -29,6 +29,7 @@ access log of its own: the app logs each request (see ``entrypoints.http.middlew
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import json
 import os
@@ -102,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("current", help="print the revision the database is at")
     actions.add_parser(
         "distribute", help="on Citus: make users a reference table, shard the rest by owner"
+    )
+    actions.add_parser(
+        "sweep",
+        help="forget old failed logins and expired refresh tokens and idempotency keys "
+        "(for cron, when NOTES_SWEEP_INTERVAL=0)",
     )
 
     commands.add_parser("openapi", help="print the OpenAPI document as JSON")
@@ -279,9 +285,9 @@ def _check_database_url(url: str | None) -> None:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from adapters.sqlalchemy.urls import database_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return database_url(url).render_as_string(hide_password=True)
 
 
 def _unreachable(url: str, error: BaseException) -> CommandError:
@@ -333,6 +339,9 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
                 migrate.downgrade(url, args.revision)
             elif args.action == "distribute":
                 return _distribute(url)
+            elif args.action == "sweep":
+                print(asyncio.run(_sweep(settings.model_copy(update={"database_url": url}))))
+                return 0
             revision = migrate.current(url)
         except AlembicError as error:
             raise CommandError(
@@ -359,6 +368,22 @@ def _distribute(url: str) -> int:
     for line in placed:
         print(line)
     return 0
+
+
+async def _sweep(settings: Settings) -> str:
+    from dependency_injector import providers
+
+    from entrypoints.container import Container, resolve, shutdown
+
+    container = Container(settings=providers.Object(settings))
+    try:
+        swept = await (await resolve(container.sweep))()
+    finally:
+        await shutdown(container)
+    return (
+        f"swept {swept.login_failures} failed logins, {swept.refresh_tokens} refresh tokens, "
+        f"{swept.idempotency_keys} idempotency keys, {swept.trashed_notes} trashed notes"
+    )
 
 
 def _openapi() -> int:

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from dependency_injector import containers, providers
 
-from adapters.security import Argon2PasswordHasher, JwtAccessTokens
+from adapters.security import Argon2PasswordHasher, JwtAccessTokens, ZxcvbnCommonPasswords
 from adapters.system import SystemClock, Uuid7Factory
 from application import Accounts, Clock, LoginPolicy, Notes, UnitOfWorkFactory
+from application.retention import Sweep
 from application.revisions import PurgeTrash, Revisions, Trash
 from domain.revisions import RevisionPolicy
 from entrypoints import persistence
@@ -41,8 +42,8 @@ __all__ = ["Container", "resolve", "resolve_notes", "shutdown"]
 T = TypeVar("T")
 
 
-def _password_hasher() -> Iterator[Argon2PasswordHasher]:
-    hasher = Argon2PasswordHasher()
+def _password_hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
+    hasher = Argon2PasswordHasher(max_pending=settings.hash_queue)
     yield hasher
     hasher.close()
 
@@ -56,6 +57,8 @@ def _login_policy(settings: Settings) -> LoginPolicy:
         refresh_token_ttl=timedelta(seconds=settings.refresh_token_ttl),
         max_failures=settings.login_max_failures,
         failure_window=timedelta(seconds=settings.login_failure_window),
+        max_failures_per_username=settings.login_max_failures_per_username,
+        max_attempts_per_address=settings.address_max_attempts,
     )
 
 
@@ -85,16 +88,20 @@ class Container(containers.DeclarativeContainer):
     ``memory://``), ``uow_factory`` (the persistence port), ``notes``, ``revisions``,
     ``trash`` and ``purge_trash`` (their use cases, with ``revision_policy``), and for
     accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
-    ``access_tokens``, ``login_policy`` and ``accounts`` (their use cases); for the HTTP
-    edge ``readiness`` (the database check), ``pool_usage``, ``cursors`` (the cursor codec)
-    and ``metrics``."""
+    ``access_tokens``, ``login_policy``, ``common_passwords`` and ``accounts`` (their use
+    cases), and ``sweep`` (the retention sweep); for the HTTP edge ``readiness`` (the
+    database check), ``pool_usage``, ``cursors`` (the cursor codec) and ``metrics``."""
 
     settings = providers.Singleton(Settings)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(Uuid7Factory)
     database_url = providers.Resource(persistence.open_database_url, settings)
     engine = providers.Resource(persistence.open_engine, database_url, settings)
-    uow_factory = providers.Singleton(persistence.unit_of_work_factory, engine)
+    uow_factory = providers.Singleton(
+        persistence.unit_of_work_factory,
+        engine,
+        providers.Callable(persistence.quota_of, settings),
+    )
     revision_policy = providers.Singleton(_revision_policy, settings)
     notes = providers.Singleton(
         Notes,
@@ -114,11 +121,26 @@ class Container(containers.DeclarativeContainer):
     trash = providers.Singleton(Trash, uow_factory, clock, policy=revision_policy)
     purge_trash = providers.Singleton(_purge_trash, uow_factory, clock, settings)
     signing_key = providers.Singleton(signing_key, settings)
-    password_hasher = providers.Resource(_password_hasher)
+    password_hasher = providers.Resource(_password_hasher, settings)
+    common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
     access_tokens = providers.Singleton(_access_tokens, signing_key, settings)
     login_policy = providers.Singleton(_login_policy, settings)
     accounts = providers.Singleton(
-        Accounts, uow_factory, clock, ids, password_hasher, access_tokens, login_policy
+        Accounts,
+        uow_factory,
+        clock,
+        ids,
+        password_hasher,
+        access_tokens,
+        login_policy,
+        common_passwords,
+    )
+    sweep = providers.Singleton(
+        Sweep,
+        uow_factory,
+        clock,
+        failure_window=providers.Factory(timedelta, seconds=settings.provided.login_failure_window),
+        purge_trash=purge_trash,
     )
     readiness = providers.Singleton(persistence.readiness_check, engine)
     pool_usage = providers.Singleton(persistence.pool_usage, engine)

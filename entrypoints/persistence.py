@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from adapters.memory import MemoryDatabase
 from application import UnitOfWorkFactory
+from application.quota import Quota
 from entrypoints.settings import Settings, is_memory_url
 
 if TYPE_CHECKING:
@@ -75,17 +76,35 @@ async def open_engine(url: str, settings: Settings) -> AsyncIterator[AsyncEngine
         pooler=settings.database_pooler,
     )
     try:
+        await _apply_quota(engine, settings)
         yield engine
     finally:
         await engine.dispose()
         logger.info("database connection pool closed")
 
 
-def unit_of_work_factory(engine: AsyncEngine | None) -> UnitOfWorkFactory:
+async def _apply_quota(engine: AsyncEngine, settings: Settings) -> None:
+    """Give the database the configured quota; a database not yet migrated to it (or not
+    answering) keeps the one it had, with a warning."""
+    from adapters.sqlalchemy.quota import set_quota
+
+    try:
+        await set_quota(engine, quota_of(settings))
+    except Exception as error:  # noqa: BLE001 - start anyway, and say why
+        logger.warning("the notes quota was not applied: %s", type(error).__name__)
+
+
+def quota_of(settings: Settings) -> Quota:
+    return Quota(max_notes=settings.quota_notes, max_bytes=settings.quota_bytes)
+
+
+def unit_of_work_factory(
+    engine: AsyncEngine | None, quota: Quota | None = None
+) -> UnitOfWorkFactory:
     """Units of work over the SQL database behind ``engine``, or over a new in-memory database
-    when there is no engine."""
+    (with ``quota``) when there is no engine."""
     if engine is None:
-        return MemoryDatabase().unit_of_work
+        return MemoryDatabase(quota=quota).unit_of_work
     from adapters.sqlalchemy import SqlDatabase
 
     return SqlDatabase(engine).unit_of_work

@@ -7,6 +7,7 @@ Environment variables win over the ``.env`` file, which wins over the defaults.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -141,6 +142,45 @@ class Settings(BaseSettings):
     login_failure_window: int = Field(
         default=15 * 60, ge=1, description="Seconds a failed login counts against a username."
     )
+    login_max_failures_per_username: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins per username allowed within the window from all client "
+        "addresses together (`login_max_failures` counts those from one address).",
+    )
+    address_max_attempts: int = Field(
+        default=100,
+        ge=1,
+        description="Failed logins and registrations one client address may make within the "
+        "login window, per process.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose `X-Forwarded-For` is "
+        "believed (comma-separated); none by default: the socket's peer is the client.",
+    )
+    hash_queue: int = Field(
+        default=32,
+        ge=1,
+        description="Password hashes (logins, registrations) that may wait or run at once per "
+        "process; beyond it they get 503 with `Retry-After`.",
+    )
+    quota_notes: int = Field(default=100_000, ge=1, description="The most notes one user may keep.")
+    quota_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="The most bytes (UTF-8) of titles and descriptions one user may keep.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `/metrics` needs `Authorization: Bearer <this token>`.",
+    )
+    sweep_interval: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between the service's sweeps of old failed logins, expired "
+        "refresh tokens and idempotency keys; 0: none (run `notes db sweep` from cron).",
+    )
     log_level: LogLevel = Field(default="info", description="The server's log level.")
     access_log: bool = Field(
         default=True,
@@ -231,6 +271,27 @@ class Settings(BaseSettings):
                     {"origin": origin},
                 )
         return origins
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise PydanticCustomError(
+                    "trusted_proxy",
+                    "'{proxy}' is not an IP address or network",
+                    {"proxy": proxy},
+                ) from None
+        return proxies
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

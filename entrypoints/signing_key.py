@@ -1,7 +1,8 @@
 """Where the key that signs access tokens comes from, and when the service refuses to start.
 
-* ``NOTES_SECRET_KEY`` when set; it must be strong (at least 32 characters, not a
-  placeholder from an example).
+* ``NOTES_SECRET_KEY`` when set; it must be strong: at least 32 characters, not a
+  placeholder from an example, and at least ``MIN_BITS`` bits of guessing work as zxcvbn
+  estimates it (which sees repeats, sequences, keyboard walks and dictionary words).
 * With the embedded database and no key set: one is generated on first start and kept in
   ``data_dir/secret_key`` (readable by its owner only), so restarts keep sessions valid.
 * With ``memory://`` and no key set: a random key for this process (its notes and sessions
@@ -13,17 +14,23 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 import tempfile
 from pathlib import Path
 from typing import Final
 
+from zxcvbn import zxcvbn
+
 from entrypoints.settings import Settings, is_memory_url
 
-__all__ = ["MIN_LENGTH", "WeakSecret", "signing_key"]
+__all__ = ["MIN_BITS", "MIN_LENGTH", "WeakSecret", "signing_key"]
 
 MIN_LENGTH: Final = 32
+MIN_BITS: Final = 80
+# zxcvbn's matching grows quickly with length; a prefix's estimate is a lower bound.
+_ESTIMATED_PREFIX: Final = 100
 _PLACEHOLDERS: Final = frozenset(
     {
         "changeme",
@@ -72,8 +79,13 @@ def _check(key: str) -> None:
         raise WeakSecret(
             f"NOTES_SECRET_KEY is {len(key)} characters; use at least {MIN_LENGTH} random ones."
         )
-    if len(set(key)) < 8:
-        raise WeakSecret("NOTES_SECRET_KEY repeats a few characters; use a random key.")
+    bits = zxcvbn(key[:_ESTIMATED_PREFIX])["guesses_log10"] * math.log2(10)
+    if bits < MIN_BITS:
+        raise WeakSecret(
+            f"NOTES_SECRET_KEY is guessable (about {bits:.0f} bits; at least {MIN_BITS} are "
+            "needed): use a random key, e.g. python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'."
+        )
 
 
 def _kept_key(path: Path) -> str:
@@ -83,7 +95,7 @@ def _kept_key(path: Path) -> str:
     atomic and fails if the file exists, so processes starting at once all end up with the
     one key that got there first, and none ever reads a half-written file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
         try:

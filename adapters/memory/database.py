@@ -17,9 +17,10 @@ from types import TracebackType
 from typing import Any, Final, Self
 from uuid import UUID
 
-from application.errors import Conflict
+from application.errors import Conflict, QuotaExceeded
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
+from application.quota import Quota, stored_bytes
 from domain import Note, User
 from domain.revisions import Revision, TrashedNote
 from domain.search import relevance, tokens
@@ -40,10 +41,12 @@ class MemoryDatabase:
     """The committed state, shared by every unit of work made from it.
 
     ``MemoryDatabase()`` is one empty database; ``database.unit_of_work`` is a
-    ``UnitOfWorkFactory`` over it.
+    ``UnitOfWorkFactory`` over it. With a ``quota``, writes that would take an owner past it
+    raise ``QuotaExceeded``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, quota: Quota | None = None) -> None:
+        self.quota = quota
         self.tables: dict[str, dict[Hashable, Any]] = {
             "notes": {},
             "users": {},
@@ -130,6 +133,7 @@ class MemoryUnitOfWork:
         self.refresh_tokens = MemoryRefreshTokenRepository(self._tx)
         self.login_failures = MemoryLoginFailures(self._tx)
         self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
+        self.retention = MemoryRetention(self._tx)
 
     async def __aenter__(self) -> Self:
         return self
@@ -161,6 +165,7 @@ class MemoryNoteRepository:
         await self._tx.lock("notes", row)
         if self._tx.get("notes", row) is not None:
             raise Conflict(f"a note with id {note.id} exists")
+        await self._check_quota(note.owner_id, [note])
         self._tx.put("notes", row, note)
         _keep_revision(self._tx, note)
 
@@ -172,6 +177,8 @@ class MemoryNoteRepository:
         taken = [row[1] for row in rows if self._tx.get("notes", row) is not None]
         if taken or len(set(rows)) != len(notes):
             raise Conflict(f"notes with these ids exist: {taken}")
+        for owner_id in {note.owner_id for note in notes}:
+            await self._check_quota(owner_id, [n for n in notes if n.owner_id == owner_id])
         for row, note in zip(rows, notes, strict=True):
             self._tx.put("notes", row, note)
             _keep_revision(self._tx, note)
@@ -226,6 +233,7 @@ class MemoryNoteRepository:
         current = self._owned(note.owner_id, note.id)
         if current is None or current.version != expected_version:
             return False
+        await self._check_quota(note.owner_id, [note], replacing=current)
         self._tx.put("notes", row, note)
         _keep_revision(self._tx, note)
         _prune(self._tx, note.owner_id, note.id, oldest_kept)
@@ -244,6 +252,25 @@ class MemoryNoteRepository:
         self._tx.delete("notes", row)
         self._tx.put("trashed_notes", row, TrashedNote(note=current, deleted_date=at))
         return True
+
+    async def _check_quota(
+        self, owner_id: UUID, added: Sequence[Note], *, replacing: Note | None = None
+    ) -> None:
+        """``QuotaExceeded`` if storing ``added`` (instead of ``replacing``) takes the owner
+        past the quota. The owner's lock serialises the check with concurrent writes."""
+        quota = self._tx.database.quota
+        if quota is None:
+            return
+        await self._tx.lock("note_usage", owner_id)
+        owned = [n for n in self._tx.rows("notes") if n.owner_id == owner_id]
+        notes = len(owned) + (0 if replacing is not None else len(added))
+        size = sum(map(stored_bytes, owned)) + sum(map(stored_bytes, added))
+        if replacing is not None:
+            size -= stored_bytes(replacing)
+        if replacing is None and notes > quota.max_notes:
+            raise QuotaExceeded("notes")
+        if size > quota.max_bytes and (replacing is None or size > sum(map(stored_bytes, owned))):
+            raise QuotaExceeded("stored bytes")
 
     async def delete(
         self, owner_id: UUID, note_id: UUID, *, expected_version: int | None = None
@@ -466,23 +493,72 @@ def _revoked(token: RefreshToken, at: datetime) -> RefreshToken:
 
 
 class MemoryLoginFailures:
+    """Per username key: a tuple of (moment, client address) pairs."""
+
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
 
-    async def record(self, key: str, at: datetime, *, keep_since: datetime) -> None:
+    async def record(
+        self, key: str, at: datetime, *, keep_since: datetime, client: str = ""
+    ) -> None:
         await _io()
         await self._tx.lock("login_failures", key)
-        kept = tuple(t for t in self._tx.get("login_failures", key) or () if t >= keep_since)
-        self._tx.put("login_failures", key, (*kept, at))
+        kept = tuple(a for a in self._tx.get("login_failures", key) or () if a[0] >= keep_since)
+        self._tx.put("login_failures", key, (*kept, (at, client)))
 
     async def since(self, key: str, since: datetime) -> list[datetime]:
-        await _io()
-        return sorted(t for t in self._tx.get("login_failures", key) or () if t >= since)
+        return [at for at, _ in await self.attempts(key, since)]
 
-    async def clear(self, key: str) -> None:
+    async def attempts(self, key: str, since: datetime) -> list[tuple[datetime, str]]:
+        await _io()
+        return sorted(a for a in self._tx.get("login_failures", key) or () if a[0] >= since)
+
+    async def clear(self, key: str, *, client: str | None = None) -> None:
         await _io()
         await self._tx.lock("login_failures", key)
-        self._tx.delete("login_failures", key)
+        kept = tuple(
+            a
+            for a in self._tx.get("login_failures", key) or ()
+            if client is not None and a[1] != client
+        )
+        if kept:
+            self._tx.put("login_failures", key, kept)
+        else:
+            self._tx.delete("login_failures", key)
+
+
+class MemoryRetention:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def forget_login_failures(self, before: datetime) -> int:
+        await _io()
+        forgotten = 0
+        for key, attempts in list(self._tx.database.tables["login_failures"].items()):
+            await self._tx.lock("login_failures", key)
+            kept = tuple(a for a in self._tx.get("login_failures", key) or () if a[0] >= before)
+            forgotten += len(attempts) - len(kept)
+            if kept:
+                self._tx.put("login_failures", key, kept)
+            else:
+                self._tx.delete("login_failures", key)
+        return forgotten
+
+    async def forget_refresh_tokens(self, expired_before: datetime) -> int:
+        return await self._forget("refresh_tokens", expired_before)
+
+    async def forget_idempotency_keys(self, expired_before: datetime) -> int:
+        return await self._forget("idempotency_keys", expired_before)
+
+    async def _forget(self, table: str, expired_before: datetime) -> int:
+        await _io()
+        forgotten = 0
+        for key, row in list(self._tx.database.tables[table].items()):
+            if row.expires_at < expired_before:
+                await self._tx.lock(table, key)
+                self._tx.delete(table, key)
+                forgotten += 1
+        return forgotten
 
 
 class MemoryIdempotencyKeys:

@@ -15,6 +15,7 @@ from typing import TypeVar
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from application.errors import Overloaded
 from domain import Password
 
 __all__ = ["Argon2PasswordHasher"]
@@ -42,6 +43,10 @@ class Argon2PasswordHasher:
     logins queues in the pool while the loop keeps a core, and the scheduler's preference,
     for every other request. Hashes made with other parameters still verify: Argon2 reads
     them from the hash.
+
+    At most ``max_pending`` hashes wait or run at once; beyond that a call raises
+    ``Overloaded`` at once rather than queueing behind minutes of work. A call cancelled
+    while its hash is still queued (its client hung up) takes the hash out of the queue.
     """
 
     def __init__(
@@ -51,6 +56,7 @@ class Argon2PasswordHasher:
         memory_cost_kib: int = 65_536,
         parallelism: int = 1,
         threads: int | None = None,
+        max_pending: int = 32,
     ) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost,
@@ -58,6 +64,8 @@ class Argon2PasswordHasher:
             parallelism=parallelism,
             type=Type.ID,
         )
+        self._max_pending = max_pending
+        self._pending = 0
         self._pool = ThreadPoolExecutor(
             max_workers=threads or max(1, (os.cpu_count() or 1) - 1),
             thread_name_prefix="argon2",
@@ -84,7 +92,15 @@ class Argon2PasswordHasher:
             return False
 
     async def _run(self, function: Callable[..., T], *args: str) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+        if self._pending >= self._max_pending:
+            raise Overloaded("too many password hashes are queued")
+        self._pending += 1
+        try:
+            # Cancelling the awaiting task cancels the pool's future, which drops the work
+            # if no thread has started it.
+            return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+        finally:
+            self._pending -= 1
 
     def close(self) -> None:
         """Stop the worker threads; hashing after this fails."""

@@ -17,9 +17,23 @@ from typing import Final
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy.exc as sa_exc
 
-from application.errors import Conflict, OutcomeUnknown, StorageUnavailable
+from application.errors import (
+    Conflict,
+    InvalidData,
+    OutcomeUnknown,
+    QuotaExceeded,
+    StorageUnavailable,
+)
 
-__all__ = ["DRIVER_ERRORS", "Failure", "describe", "failure_of", "port_error", "translated"]
+__all__ = [
+    "DRIVER_ERRORS",
+    "Failure",
+    "cause",
+    "describe",
+    "failure_of",
+    "port_error",
+    "translated",
+]
 
 # SQLSTATE classes: 08 connection exception, 53 insufficient resources (too many
 # connections, disk full), 57 operator intervention (shutdown, cannot connect now),
@@ -27,9 +41,14 @@ __all__ = ["DRIVER_ERRORS", "Failure", "describe", "failure_of", "port_error", "
 _UNAVAILABLE_CLASSES: Final = frozenset({"08", "53", "57", "58"})
 _RETRYABLE_CLASS: Final = "40"
 _INTEGRITY_CLASS: Final = "23"
-# Data exceptions quote the value they reject.
+# Data exceptions (a value out of range or not valid for its type: the client's input)
+# quote the value they reject.
 _DATA_CLASS: Final = "22"
 _READ_ONLY: Final = "25006"
+# Raised by the quota triggers of migration 0004: by SQLSTATE on PostgreSQL, by message on
+# SQLite.
+_QUOTA_STATES: Final = {"NQ001": "notes", "NQ002": "stored bytes"}
+_QUOTA_MESSAGES: Final = {"notes quota: notes": "notes", "notes quota: bytes": "stored bytes"}
 
 DRIVER_ERRORS: Final = (
     OSError,
@@ -117,13 +136,20 @@ def describe(error: BaseException) -> str:
 
 
 def port_error(error: BaseException, failure: Failure, *, committing: bool) -> BaseException | None:
-    """What the core sees for ``error``: ``Conflict`` for a broken uniqueness rule or a lost
-    race, ``OutcomeUnknown`` when ``committing`` (a ``COMMIT``, or a write that commits by
-    itself) was sent and the connection died before the answer came, ``StorageUnavailable``
-    for a database that cannot be reached, fails or is read-only, and ``None`` for a bug."""
+    """What the core sees for ``error``: ``QuotaExceeded`` for a write a quota trigger
+    refused, ``InvalidData`` for a value the database refuses, ``Conflict`` for a broken
+    uniqueness rule or a lost race, ``OutcomeUnknown`` when ``committing`` (a ``COMMIT``,
+    or a write that commits by itself) was sent and the connection died before the answer
+    came, ``StorageUnavailable`` for a database that cannot be reached, fails or is
+    read-only, and ``None`` for a bug."""
     driver = _driver_error(error)
     sqlstate = _sqlstate(driver)
     reason = describe(error)
+    quota = _quota(driver)
+    if quota is not None:
+        return quota
+    if sqlstate[:2] == _DATA_CLASS or isinstance(driver, asyncpg.DataError | sa_exc.DataError):
+        return InvalidData("the storage refused a value")
     if sqlstate[:2] == _INTEGRITY_CLASS or isinstance(error, sa_exc.IntegrityError):
         return Conflict("the write conflicts with stored data")
     if sqlstate[:2] == _RETRYABLE_CLASS:
@@ -159,4 +185,20 @@ def translated() -> Iterator[None]:
         replacement = port_error(error, failure, committing=False)
         if replacement is None:
             raise
-        raise replacement from error
+        raise replacement from cause(replacement, error)
+
+
+def cause(replacement: BaseException, error: BaseException) -> BaseException | None:
+    """What ``replacement`` is raised from: ``error``, unless its message may quote the
+    values of the statement (a refused value, a quota trigger's refusal), which goes no
+    further."""
+    return None if isinstance(replacement, InvalidData | QuotaExceeded) else error
+
+
+def _quota(driver: BaseException) -> QuotaExceeded | None:
+    """The quota a trigger refused a write for, if that is what ``driver`` says."""
+    state = _sqlstate(driver)
+    if state in _QUOTA_STATES:
+        return QuotaExceeded(_QUOTA_STATES[state])
+    what = _QUOTA_MESSAGES.get(str(driver))
+    return QuotaExceeded(what) if what is not None else None

@@ -28,7 +28,9 @@ __all__ = [
     "include_in_comparison",
     "login_failures",
     "metadata",
+    "note_quota",
     "note_revisions",
+    "note_usage",
     "notes",
     "owner_column",
     "placement",
@@ -86,6 +88,8 @@ login_failures = sa.Table(
     sa.Column("id", sa.Uuid(), nullable=False, default=uuid.uuid4),
     sa.Column("failed_at", UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint("username_key", "id"),
+    # The client address the attempt came from ('' when unknown).
+    sa.Column("client", sa.String(64), nullable=False, server_default=""),
     sa.Index(None, "username_key", "failed_at"),
     # Failures are counted per username, whether or not a user has it.
     info={"owner": "username_key"},
@@ -166,6 +170,28 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
     info={"owner": "owner_id"},
+)
+
+# Kept by triggers on notes (migration 0004), read to report usage.
+note_usage = sa.Table(
+    "note_usage",
+    metadata,
+    sa.Column(
+        "owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("notes", sa.BigInteger(), nullable=False),
+    sa.Column("bytes", sa.BigInteger(), nullable=False),
+    info={"owner": "owner_id"},
+)
+
+# The quota the triggers enforce: one row (id 1), written at start-up; none, no limit.
+note_quota = sa.Table(
+    "note_quota",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("max_notes", sa.BigInteger(), nullable=False),
+    sa.Column("max_bytes", sa.BigInteger(), nullable=False),
+    info={"reference": True},
 )
 
 DATABASE_MAINTAINED: Final = frozenset({"search_vector", "ix_notes_search_vector"})

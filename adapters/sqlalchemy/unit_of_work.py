@@ -12,13 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.dialects import begin_for_write
-from adapters.sqlalchemy.errors import DRIVER_ERRORS, failure_of, port_error, translated
+from adapters.sqlalchemy.errors import DRIVER_ERRORS, cause, failure_of, port_error, translated
 from adapters.sqlalchemy.freshness import retire_older
 from adapters.sqlalchemy.gate import FairGate, gate_for
 from adapters.sqlalchemy.idempotency_keys import SqlIdempotencyKeys
 from adapters.sqlalchemy.login_failures import SqlLoginFailures
 from adapters.sqlalchemy.notes import SqlNoteRepository, compiled_insert
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
+from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import CREATE_WITH_REVISION, SqlRevisionRepository
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
     refresh_tokens: SqlRefreshTokenRepository
     login_failures: SqlLoginFailures
     idempotency_keys: SqlIdempotencyKeys
+    retention: SqlRetention
 
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
@@ -123,6 +125,7 @@ class SqlUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(self)
         self.login_failures = SqlLoginFailures(self)
         self.idempotency_keys = SqlIdempotencyKeys(self)
+        self.retention = SqlRetention(self)
         return self
 
     async def __aexit__(
@@ -275,7 +278,7 @@ class SqlUnitOfWork:
                 replacement = port_error(error, failure, committing=committing)
                 if replacement is None:
                     raise
-                raise replacement from error
+                raise replacement from cause(replacement, error)
         raise AssertionError("unreachable")
 
     async def _drop(self, connection: AsyncConnection, error: BaseException) -> None:

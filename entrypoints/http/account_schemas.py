@@ -4,17 +4,28 @@ rules for usernames and passwords belong to the domain."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from application import Session
 from domain import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, User
+from domain.text import NOT_UNICODE, is_unicode
 
 __all__ = ["LoginForm", "RefreshRequest", "TokenPair", "UserCreate", "UserPublic"]
 
 _REQUEST = ConfigDict(strict=True, extra="forbid")
+
+
+def _unicode(value: str) -> str:
+    if not is_unicode(value):
+        raise ValueError(NOT_UNICODE)
+    return value
+
+
+UnicodeText = Annotated[str, AfterValidator(_unicode)]
+"""Text that is valid Unicode: a lone surrogate is a 422, not a failure further in."""
 USERNAME_DOC = (
     "3 to 50 characters: letters, digits, `.`, `_` and `-`. Unique regardless of letter case."
 )
@@ -78,4 +89,4 @@ class RefreshRequest(BaseModel):
 
     model_config = _REQUEST
 
-    refresh_token: str
+    refresh_token: UnicodeText

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from application import (
     InvalidCredentials,
     NotAuthenticated,
+    Overloaded,
     StorageUnavailable,
     TooManyAttempts,
     UsernameTaken,
@@ -23,6 +24,7 @@ from entrypoints.http.account_schemas import (
     UserCreate,
     UserPublic,
 )
+from entrypoints.http.clients import ClientDep
 from entrypoints.http.dependencies import AccountsDep, CallerDep
 from entrypoints.http.routing import Routes
 
@@ -58,11 +60,12 @@ def _json(
     status_code=201,
     response_model=UserPublic,
     summary="Register",
-    errors=(*_ALWAYS, RuleViolation, UsernameTaken),
+    errors=(*_ALWAYS, RuleViolation, UsernameTaken, TooManyAttempts, Overloaded),
 )
-async def register(body: UserCreate, accounts: AccountsDep) -> Response:
-    """Create an account; then log in with `POST /auth/token`."""
-    user = await accounts.register(body.username, body.password)
+async def register(body: UserCreate, accounts: AccountsDep, client: ClientDep) -> Response:
+    """Create an account; then log in with `POST /auth/token`. The most common passwords
+    are refused."""
+    user = await accounts.register(body.username, body.password, client=client)
     return _json(UserPublic.of(user), 201)
 
 
@@ -71,13 +74,15 @@ async def register(body: UserCreate, accounts: AccountsDep) -> Response:
     "/auth/token",
     response_model=TokenPair,
     summary="Log in",
-    errors=(*_ALWAYS, InvalidCredentials, TooManyAttempts),
+    errors=(*_ALWAYS, InvalidCredentials, TooManyAttempts, Overloaded),
     responses=_TOKENS,
 )
-async def log_in(form: Annotated[LoginForm, Form()], accounts: AccountsDep) -> Response:
+async def log_in(
+    form: Annotated[LoginForm, Form()], accounts: AccountsDep, client: ClientDep
+) -> Response:
     """The OAuth2 password grant: form fields `username` and `password`. A wrong password and
     an unknown username get the same answer."""
-    session = await accounts.log_in(form.username, form.password)
+    session = await accounts.log_in(form.username, form.password, client=client)
     return _json(TokenPair.of(session), headers=_NO_STORE)
 
 

@@ -7,7 +7,9 @@ container (see ``dependencies``).
 
 Around every route: the request middleware (request ids, body limit, headers, the log line
 and metrics; see ``middleware``), outermost, and CORS for the origins the settings name, if
-any. The operational routes are ``/healthz``, ``/readyz`` and ``/metrics``.
+any. Logins and registrations whose client hangs up are cancelled (``disconnects``), and
+the lifespan runs the retention sweep every ``NOTES_SWEEP_INTERVAL`` seconds. The
+operational routes are ``/healthz``, ``/readyz`` and ``/metrics``.
 
 Serve it with ``notes serve``, or with any ASGI server:
 ``uvicorn --factory entrypoints.http:create_app``.
@@ -15,6 +17,8 @@ Serve it with ``notes serve``, or with any ASGI server:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import gc
 from collections.abc import AsyncIterator
@@ -29,9 +33,11 @@ from starlette.types import ASGIApp
 from application import NotAuthenticated
 from entrypoints.container import Container, resolve, resolve_notes, shutdown
 from entrypoints.http import accounts, cors, docs, health, metrics, notes, problems, revisions
+from entrypoints.http.disconnects import CancelOnDisconnect
 from entrypoints.http.middleware import RequestMiddleware
 from entrypoints.http.schemas import Problem
 from entrypoints.settings import Settings
+from entrypoints.sweeping import sweep_periodically
 
 __all__ = ["NotesApi", "create_app"]
 
@@ -162,15 +168,24 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     requests left behind. Shutdown unfreezes them. (No collection before freezing: it would
     cost every start a walk of the whole heap, for the little garbage start-up leaves.)"""
     container: Container = app.state.container
+    sweeper: asyncio.Task[None] | None = None
     try:
+        settings = container.settings()
         await resolve_notes(container)
         await resolve(container.accounts)
         await resolve(container.readiness)
         container.metrics().watch_pool(await resolve(container.pool_usage))
+        if settings.sweep_interval > 0:
+            sweep = await resolve(container.sweep)
+            sweeper = asyncio.create_task(sweep_periodically(sweep, settings.sweep_interval))
         gc.freeze()
         yield
     finally:
         gc.unfreeze()
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         container.metrics().watch_pool(None)
         await shutdown(container)
 
@@ -203,6 +218,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container if container is not None else Container()
     problems.install(app)
+    app.add_middleware(CancelOnDisconnect, paths=("/auth/token", "/users"))
     # The router tries routes in order: the busiest first.
     notes.install(app)
     revisions.install(app)

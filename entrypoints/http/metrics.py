@@ -19,13 +19,14 @@ pool gauges.
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,7 +38,9 @@ from prometheus_client import (
     multiprocess,
 )
 
+from application import NotAuthenticated
 from entrypoints.http.dependencies import ContainerDep
+from entrypoints.http.problems import documented
 from entrypoints.http.routing import add_route
 
 __all__ = ["MULTIPROCESS_DIR", "Metrics", "install"]
@@ -174,8 +177,16 @@ def _is_alive(pid: int) -> bool:
     return True
 
 
-async def metrics(container: ContainerDep) -> Response:
-    """The service's metrics, in the Prometheus text format."""
+async def metrics(request: Request, container: ContainerDep) -> Response:
+    """The service's metrics, in the Prometheus text format; with ``NOTES_METRICS_TOKEN``
+    set, only for a request that carries it as its bearer token."""
+    token = container.settings().metrics_token
+    if token is not None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode(), token.get_secret_value().encode()
+        ):
+            raise NotAuthenticated("/metrics needs the metrics bearer token")
     collected: Metrics = container.metrics()
     return Response(collected.exposition(), media_type=CONTENT_TYPE_LATEST)
 
@@ -188,10 +199,12 @@ def install(app: FastAPI) -> None:
         "summary": "Metrics",
         "response_class": PlainTextResponse,
         "responses": {
+            # With NOTES_METRICS_TOKEN set, a scrape without it.
+            **documented([NotAuthenticated]),
             200: {
                 "description": "Request counts and latencies by route and status, database "
                 "pool use and database errors, in the Prometheus text format.",
-            }
+            },
         },
     }
     add_route(app, "/metrics", metrics, **options)

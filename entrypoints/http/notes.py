@@ -23,6 +23,7 @@ from application import (
     NoteQuery,
     Order,
     PreconditionFailed,
+    QuotaExceeded,
     StorageUnavailable,
     VersionRequired,
 )
@@ -82,6 +83,7 @@ _WRITE: Final = (
     PreconditionFailed,
     VersionRequired,
     Conflict,
+    QuotaExceeded,
 )
 """Errors a change to an existing note may raise."""
 
@@ -144,7 +146,7 @@ async def if_version(header: str | None, caller: Caller, note_id: UUID) -> int |
     status_code=201,
     response_model=NotePublic,
     summary="Create a note",
-    errors=(*_READ, InvalidNote, RuleViolation, IdempotencyKeyReused, Conflict),
+    errors=(*_READ, InvalidNote, RuleViolation, IdempotencyKeyReused, Conflict, QuotaExceeded),
     responses={
         201: {
             "description": "The note, created at version 1.",
@@ -178,7 +180,7 @@ async def create_note(
     status_code=201,
     response_model=list[NotePublic],
     summary="Import notes, all or none",
-    errors=(*_READ, InvalidNote, RuleViolation, IdempotencyKeyReused, Conflict),
+    errors=(*_READ, InvalidNote, RuleViolation, IdempotencyKeyReused, Conflict, QuotaExceeded),
     responses={
         201: {"description": "The created notes, in the order sent.", "headers": _NO_STORE_HEADER}
     },

@@ -30,10 +30,13 @@ from starlette.routing import Match
 from application import (
     Conflict,
     InvalidCredentials,
+    InvalidData,
     NotAuthenticated,
     NoteNotFound,
     OutcomeUnknown,
+    Overloaded,
     PreconditionFailed,
+    QuotaExceeded,
     SchemaOutdated,
     StorageUnavailable,
     TooManyAttempts,
@@ -158,6 +161,20 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
         "`notes db upgrade`.",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     ),
+    InvalidData: ProblemKind(
+        422,
+        "Invalid value",
+        _URN + "invalid-value",
+        detail="A value in the request is out of the range the storage takes; nothing changed.",
+    ),
+    Overloaded: ProblemKind(
+        503,
+        "Overloaded",
+        _URN + "overloaded",
+        detail="Too many logins and registrations are being checked; retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    ),
+    QuotaExceeded: ProblemKind(403, "Quota exceeded", _URN + "quota-exceeded"),
     HTTPException: ProblemKind(0, ""),
     Exception: ProblemKind(
         500, "Internal Server Error", detail="The server failed to answer this request."

@@ -10,7 +10,7 @@ On PostgreSQL each ``ALTER TABLE`` has one subcommand; SQLite rebuilds each tabl
 mode). Data is moved a batch at a time, each statement filtered by the owner.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -60,9 +60,18 @@ def _delete_refresh_tokens() -> None:
 
 def _rekey_notes(columns: tuple[str, ...]) -> None:
     if _sqlite():
+        # A batch rebuilds the table, and SQLite drops a table's triggers with it (the
+        # quota's, from 0004): they are made again on the new table.
+        bind = op.get_bind()
+        triggers = bind.execute(
+            sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'notes'")
+        ).scalars()
+        kept = list(triggers)
         with op.batch_alter_table("notes") as batch:
             batch.drop_constraint("pk_notes", type_="primary")
             batch.create_primary_key("pk_notes", list(columns))
+        for trigger in kept:
+            op.execute(trigger)
         return
     op.drop_constraint("pk_notes", "notes", type_="primary")
     op.create_primary_key("pk_notes", "notes", list(columns))
@@ -107,6 +116,7 @@ def _login_failures_table(name: str, *, owner_first: bool) -> None:
             sa.Column("username_key", sa.String(50), nullable=False),
             sa.Column("id", sa.Uuid(), nullable=False),
             sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("client", sa.String(64), nullable=False, server_default=""),
             sa.PrimaryKeyConstraint("username_key", "id", name=f"pk_{name}"),
         )
     else:
@@ -120,6 +130,7 @@ def _login_failures_table(name: str, *, owner_first: bool) -> None:
             ),
             sa.Column("username_key", sa.String(50), nullable=False),
             sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("client", sa.String(64), nullable=False, server_default=""),
             sa.PrimaryKeyConstraint("id", name=f"pk_{name}"),
         )
 
@@ -134,17 +145,26 @@ def _rebuild_login_failures(*, owner_first: bool) -> None:
         op.execute("ALTER INDEX pk_login_failures RENAME TO pk_login_failures_old")
     _login_failures_table("login_failures", owner_first=owner_first)
     # Untyped columns: the values go across exactly as they are stored.
-    old = sa.table("login_failures_old", sa.column("username_key"), sa.column("failed_at"))
-    new_columns = [sa.column("username_key"), sa.column("failed_at")]
+    old = sa.table(
+        "login_failures_old", sa.column("username_key"), sa.column("failed_at"), sa.column("client")
+    )
+    new_columns = [sa.column("username_key"), sa.column("failed_at"), sa.column("client")]
     if owner_first:
         new_columns.append(sa.column("id", sa.Uuid()))
     new = sa.table("login_failures", *new_columns)
     bind = op.get_bind()
     for key in list(_owners(old, "username_key")):
-        moments = bind.execute(sa.select(old.c.failed_at).where(old.c.username_key == key))
+        moments = bind.execute(
+            sa.select(old.c.failed_at, old.c.client).where(old.c.username_key == key)
+        )
         rows = [
-            {"username_key": key, "failed_at": at, **({"id": uuid.uuid4()} if owner_first else {})}
-            for at in moments.scalars()
+            {
+                "username_key": key,
+                "failed_at": at,
+                "client": client,
+                **({"id": uuid.uuid4()} if owner_first else {}),
+            }
+            for at, client in moments
         ]
         if rows:
             bind.execute(new.insert(), rows)

@@ -22,7 +22,7 @@ from tests.support import fast_password_hasher
 PROBLEM_JSON = "application/problem+json"
 
 
-SECRET_KEY = "test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY = "test-signing-key-Vq7wJ2nR9xKp4LzT8mYc3HdF6gBs0eUa"
 PASSWORD = "correct horse battery"
 
 

@@ -172,7 +172,7 @@ def test_serve_says_in_one_line_where_it_serves_and_on_which_database(
     monkeypatch.setenv("NOTES_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NOTES_SECRET_KEY", SECRET_KEY)
     port = free_port()
-    assert main(["serve", "--port", str(port), "--migrate"]) == 0
+    assert main(["serve", "--migrate", "--port", str(port)]) == 0
     [line] = capsys.readouterr().out.splitlines()
     assert f"http://127.0.0.1:{port}/docs" in line
     assert f"sqlite+aiosqlite:///{tmp_path / 'notes.sqlite3'}" in line

@@ -109,3 +109,78 @@ def test_every_answer_is_documented_and_none_is_a_server_error(
             except (Exception, FailureGroup) as failure:  # noqa: BLE001 - report every operation
                 failures.append(f"{operation.label} ({mode.value}): {failure}")
     assert not failures, "\n\n".join(failures)
+
+
+SURROGATE = "\ud800"
+INTEGER_EDGES = [2**31 - 1, 2**31, 2**53 + 1, 2**63 - 1, 2**63, -(2**63) - 1, 2**64]
+
+
+def _edge_cases(
+    operation: schemathesis.APIOperation, case: schemathesis.Case
+) -> Iterator[schemathesis.Case]:
+    """``case`` with, in turn, a lone surrogate in each string of its JSON body (and of the
+    first item of a list body), and each 64-bit integer edge in each integer query
+    parameter. (A surrogate cannot travel in a URL, a header or a form: those encode text as
+    UTF-8, which has no surrogates.)"""
+    if case.media_type == "application/json":
+        items = case.body if isinstance(case.body, list) else [case.body]
+        first = items[0] if items and isinstance(items[0], dict) else None
+        for key, value in (first or {}).items():
+            if isinstance(value, str):
+                broken = {**first, key: value + SURROGATE}  # type: ignore[dict-item]
+            elif isinstance(value, list):
+                broken = {**first, key: [SURROGATE]}  # type: ignore[dict-item]
+            else:
+                continue
+            body = [broken, *items[1:]] if isinstance(case.body, list) else broken
+            yield operation.Case(
+                path_parameters=case.path_parameters,
+                query=case.query,
+                body=body,
+                media_type=case.media_type,
+            )
+    for parameter in operation.query:
+        if parameter.definition.get("schema", {}).get("type") != "integer":
+            continue
+        for edge in INTEGER_EDGES:
+            yield operation.Case(
+                path_parameters=case.path_parameters,
+                query={**(case.query or {}), parameter.name: edge},
+                body=case.body,
+                media_type=case.media_type,
+            )
+
+
+def _fuzz_edges(operation: schemathesis.APIOperation, bearer: dict[str, str], note_id: str) -> int:
+    """Send the edge cases of two generated cases of ``operation``; how many were sent."""
+    sent = 0
+
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+    def edges(case: schemathesis.Case) -> None:
+        nonlocal sent
+        if "{note_id}" in operation.path:
+            case.path_parameters = {**(case.path_parameters or {}), "note_id": note_id}
+        for edge in _edge_cases(operation, case):
+            sent += 1
+            edge.call_and_validate(headers=bearer, checks=CHECKS)
+
+    edges()
+    return sent
+
+
+def test_lone_surrogates_and_64_bit_integer_edges_are_answered_as_documented(
+    api_schema: OpenApiSchema, client: asgi.ASGIClient, bearer: dict[str, str]
+) -> None:
+    created = client.post("/notes/", json={"title": "Edges"}, headers=bearer)
+    assert created.status_code == 201, created.text
+    note_id = created.json()["id"]
+    failures: list[str] = []
+    sent = 0
+    for operation in [result.ok() for result in api_schema.get_all_operations()]:
+        try:
+            sent += _fuzz_edges(operation, bearer, note_id)
+        except (Exception, FailureGroup) as failure:  # noqa: BLE001 - report every operation
+            failures.append(f"{operation.label}: {failure}")
+    assert not failures, "\n\n".join(failures)
+    assert sent > 20

@@ -27,6 +27,7 @@ def test_every_db_command_works_through_pgbouncer(
             "NOTES_DATABASE_POOLER", "transaction" if mode == "transaction" else "none"
         )
         assert main(["db", "upgrade"]) == 0
+        assert capsys.readouterr().out.strip().endswith(f"revision {migrate.head()} (head)")
         assert main(["db", "current"]) == 0
         assert capsys.readouterr().out.strip() == migrate.head()
         assert main(["db", "downgrade", "base"]) == 0

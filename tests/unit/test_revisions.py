@@ -12,6 +12,7 @@ import pytest
 from adapters.memory import MemoryDatabase
 from adapters.system import Uuid7Factory
 from application import NoteChanges, NoteDraft, NoteNotFound, Notes, PreconditionFailed
+from application.retention import Sweep
 from application.revisions import PurgeTrash, RevisionNotFound, Revisions, Trash
 from domain.revisions import InvalidRetention, RevisionPolicy
 from tests.support import ALICE, BOB, ManualClock
@@ -222,3 +223,17 @@ async def test_a_policy_keeps_at_least_the_current_revision() -> None:
 async def test_unknown_notes_have_no_revisions(revisions: Revisions) -> None:
     with pytest.raises(NoteNotFound):
         await revisions.list_revisions(ALICE, uuid4())
+
+
+async def test_the_sweep_purges_the_trash(
+    notes: Notes, clock: ManualClock, database: MemoryDatabase
+) -> None:
+    note = await notes.create_note(ALICE, NoteDraft("old"))
+    await notes.delete_note(ALICE, note.id)
+    purge = PurgeTrash(database.unit_of_work, clock, retention=timedelta(days=30))
+    sweep = Sweep(
+        database.unit_of_work, clock, failure_window=timedelta(minutes=15), purge_trash=purge
+    )
+    assert (await sweep()).trashed_notes == 0
+    clock.advance(timedelta(days=31))
+    assert (await sweep()).trashed_notes == 1

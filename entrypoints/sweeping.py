@@ -1,0 +1,34 @@
+"""The retention sweep on a schedule, inside the service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from application import ApplicationError
+from application.retention import Sweep
+
+__all__ = ["sweep_periodically"]
+
+logger = logging.getLogger(__name__)
+
+
+async def sweep_periodically(sweep: Sweep, interval: float) -> None:
+    """Run ``sweep`` every ``interval`` seconds (the first after a random part of one, so
+    that workers started together do not sweep together) until cancelled. A sweep that
+    fails (the database is down) is logged and tried again at the next turn."""
+    await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 - not a secret
+    while True:
+        try:
+            swept = await sweep()
+            logger.info(
+                "swept %d failed logins, %d refresh tokens, %d idempotency keys, %d trashed notes",
+                swept.login_failures,
+                swept.refresh_tokens,
+                swept.idempotency_keys,
+                swept.trashed_notes,
+            )
+        except ApplicationError as error:
+            logger.warning("retention sweep failed: %s", type(error).__name__)
+        await asyncio.sleep(interval)
