@@ -15,11 +15,16 @@ from tests.owner_rule import OWNERS
 pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
-def test_the_plan_places_users_first_and_shards_every_per_user_table_by_its_owner() -> None:
+def test_the_plan_places_reference_tables_first_and_shards_every_per_user_table_by_its_owner() -> (
+    None
+):
     steps = plan()
-    assert steps[0] == Step("users")
+    references = [step for step in steps if step.column is None]
+    assert {step.table for step in references} == {"users", "note_quota"}
+    assert steps[: len(references)] == references
+    assert Step("users") in references
     assert {step.table for step in steps} == {table.name for table in metadata.sorted_tables}
-    assert {step.table: step.column for step in steps[1:]} == OWNERS
+    assert {step.table: step.column for step in steps[len(references) :]} == OWNERS
     # A user's notes, tokens and idempotency keys share a shard; failed logins are keyed by
     # a username, a column of another type, so they form a group of their own.
     by_table = {step.table: step for step in steps}

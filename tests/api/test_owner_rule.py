@@ -199,7 +199,8 @@ async def test_every_endpoint_constrains_the_owner_of_every_per_user_table_it_to
         "idempotency_keys": {"select", "insert", "delete"},
         "note_revisions": {"select", "insert", "delete"},
         "trashed_notes": {"select", "insert", "delete"},
-        "note_usage": set(),  # only the quota triggers write it
+        # Written only by the quota's triggers on notes, in the statement that changes notes.
+        "note_usage": set(),
     }
     assert set(expected) == set(OWNERS), "say what the endpoints do to each per-user table"
     missing = {(table, kind) for table, kinds_ in expected.items() for kind in kinds_} - reached
