@@ -29,6 +29,7 @@ from application.idempotency import (
 )
 from application.ports import Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
 from domain import Description, InvalidTags, Note, RuleViolation, Tags, Title
+from domain.revisions import RevisionPolicy
 from domain.search import parse_query
 
 __all__ = [
@@ -88,10 +89,13 @@ class Notes:
         *,
         idempotency_ttl: timedelta = timedelta(hours=24),
         require_version: bool = False,
+        revisions: RevisionPolicy | None = None,
     ) -> None:
         """With ``require_version``, every change or deletion of an existing note must name
-        the version it was based on (``VersionRequired`` otherwise)."""
+        the version it was based on (``VersionRequired`` otherwise). ``revisions`` says how
+        many revisions each write keeps."""
         self._require_version = require_version
+        self._revisions = revisions if revisions is not None else RevisionPolicy()
         self._uow = uow
         self._clock = clock
         self._ids = ids
@@ -258,10 +262,12 @@ class Notes:
     async def delete_note(
         self, owner_id: UUID, note_id: UUID, *, if_version: int | None = None
     ) -> None:
-        """Delete the owner's note; ``NoteNotFound`` if there is none."""
+        """Move the owner's note to the trash; ``NoteNotFound`` if there is none."""
         async with self._uow() as uow:
             note = await self._locked(uow, owner_id, note_id, if_version)
-            if not await uow.notes.delete(owner_id, note_id, expected_version=note.version):
+            if not await uow.notes.trash(
+                owner_id, note_id, expected_version=note.version, at=self._clock.now()
+            ):
                 raise Conflict(f"note {note_id} changed while locked")
             await uow.commit()
 
@@ -275,23 +281,46 @@ class Notes:
         async with self._uow() as uow:
             note = await self._locked(uow, owner_id, note_id, if_version)
             new = change(note)
-            if not await uow.notes.update(new, expected_version=note.version):
-                raise Conflict(f"note {note_id} changed while locked")
+            await store_edit(uow, new, expected_version=note.version, policy=self._revisions)
             await uow.commit()
         return new
 
     async def _locked(
         self, uow: UnitOfWork, owner_id: UUID, note_id: UUID, if_version: int | None
     ) -> Note:
-        """The owner's note, locked for this unit of work, at the version the caller expects."""
-        if if_version is None and self._require_version:
-            raise VersionRequired("writes to a note must name the version they change")
-        note = await uow.notes.get(owner_id, note_id, for_update=True)
-        if note is None:
-            raise NoteNotFound(note_id)
-        if if_version is not None and note.version != if_version:
-            raise PreconditionFailed(note_id, if_version, note.version)
-        return note
+        return await locked_note(
+            uow, owner_id, note_id, if_version, require_version=self._require_version
+        )
+
+
+async def locked_note(
+    uow: UnitOfWork,
+    owner_id: UUID,
+    note_id: UUID,
+    if_version: int | None,
+    *,
+    require_version: bool,
+) -> Note:
+    """The owner's note, locked for this unit of work, at the version the caller expects."""
+    if if_version is None and require_version:
+        raise VersionRequired("writes to a note must name the version they change")
+    note = await uow.notes.get(owner_id, note_id, for_update=True)
+    if note is None:
+        raise NoteNotFound(note_id)
+    if if_version is not None and note.version != if_version:
+        raise PreconditionFailed(note_id, if_version, note.version)
+    return note
+
+
+async def store_edit(
+    uow: UnitOfWork, new: Note, *, expected_version: int, policy: RevisionPolicy
+) -> None:
+    """Store ``new`` over the version it was made from, keeping it as a revision and
+    dropping the revisions ``policy`` does not keep."""
+    if not await uow.notes.update(
+        new, expected_version=expected_version, oldest_kept=policy.oldest_kept(new.version)
+    ):
+        raise Conflict(f"note {new.id} changed while locked")
 
 
 def _filter_of(query: NoteQuery) -> NoteFilter:

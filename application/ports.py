@@ -17,6 +17,7 @@ from uuid import UUID
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
 from domain import Note, Password, User
+from domain.revisions import Revision, TrashedNote
 from domain.sessions import RefreshToken
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "PasswordHasher",
     "RefreshTokenRepository",
     "Retention",
+    "RevisionRepository",
+    "TrashRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepository",
@@ -53,14 +56,16 @@ class NoteRepository(Protocol):
     """
 
     async def add(self, note: Note) -> None:
-        """Store a new note. ``Conflict`` if a note with its id exists: raised here, or, by
+        """Store a new note, and its version as a revision, in the same round trip where
+        the storage allows. ``Conflict`` if a note with its id exists: raised here, or, by
         an adapter that sends a lone write with its commit, by the unit of work's next
         statement or ``commit()``."""
         ...
 
     async def add_many(self, notes: Sequence[Note]) -> None:
-        """Store new notes in as few round trips as the storage allows (not one per note).
-        ``Conflict`` if any id exists; then none of them is stored by this call."""
+        """Store new notes, and their versions as revisions, in as few round trips as the
+        storage allows (not one per note). ``Conflict`` if any id exists; then none of
+        them is stored by this call."""
         ...
 
     async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
@@ -99,9 +104,12 @@ class NoteRepository(Protocol):
         """
         ...
 
-    async def update(self, note: Note, *, expected_version: int) -> bool:
+    async def update(self, note: Note, *, expected_version: int, oldest_kept: int = 1) -> bool:
         """Replace the stored note that has ``note.id`` and ``note.owner_id`` with ``note``,
         but only if the stored one is at ``expected_version``; ``True`` if it was replaced.
+        Then ``note``'s version is stored as a revision too, and the note's revisions
+        older than ``oldest_kept`` are dropped, in the same round trip where the storage
+        allows.
 
         The check and the write are one atomic step: of several units of work that update
         the same note from the same version, exactly one succeeds; the others get ``False``
@@ -109,11 +117,65 @@ class NoteRepository(Protocol):
         """
         ...
 
+    async def trash(
+        self, owner_id: UUID, note_id: UUID, *, expected_version: int, at: datetime
+    ) -> bool:
+        """Move the owner's note, if it is at ``expected_version``, into the trash, deleted
+        ``at``; ``True`` if it was moved. Its revisions stay. Atomic as ``update``."""
+        ...
+
     async def delete(
         self, owner_id: UUID, note_id: UUID, *, expected_version: int | None = None
     ) -> bool:
         """Delete the owner's note, only if it is at ``expected_version`` when one is given;
         ``True`` if a note was deleted. Atomic in the same way as ``update``."""
+        ...
+
+
+class RevisionRepository(Protocol):
+    """The kept versions of notes, stored by ``NoteRepository``'s writes; scoped to an
+    owner as notes are."""
+
+    async def list(
+        self, owner_id: UUID, note_id: UUID, *, limit: int, before: int | None = None
+    ) -> builtins.list[Revision]:
+        """At most ``limit`` of the note's revisions, newest first; with ``before``, only
+        the versions lower than it (keyset paging)."""
+        ...
+
+    async def get(self, owner_id: UUID, note_id: UUID, version: int) -> Revision | None: ...
+
+    async def prune(self, owner_id: UUID, note_id: UUID, oldest_kept: int) -> None:
+        """Drop the note's revisions older than version ``oldest_kept``."""
+        ...
+
+
+class TrashRepository(Protocol):
+    """Deleted notes, scoped to an owner as notes are; ``NoteRepository.trash`` fills it."""
+
+    async def list(
+        self, owner_id: UUID, *, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> builtins.list[TrashedNote]:
+        """At most ``limit`` of the owner's trashed notes, most recently deleted first
+        (``deleted_date`` descending, then id descending); with ``after`` (a
+        ``(deleted_date, id)`` position), only those that come after it."""
+        ...
+
+    async def get(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None: ...
+
+    async def take(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
+        """Remove the note from the trash (its revisions stay) and return it; ``None`` if
+        it is not there. Another unit of work taking or deleting it waits for this one's
+        outcome, as with ``NoteRepository.get(for_update=True)``."""
+        ...
+
+    async def delete(self, owner_id: UUID, note_id: UUID) -> bool:
+        """Delete the note for good, with its revisions; ``True`` if it was in the trash."""
+        ...
+
+    async def purge(self, deleted_before: datetime) -> int:
+        """Delete for good, with their revisions, every owner's notes trashed before
+        ``deleted_before``; how many. A maintenance sweep across owners, not a request."""
         ...
 
 
@@ -228,6 +290,12 @@ class UnitOfWork(Protocol):
     # repository types there.
     @property
     def notes(self) -> NoteRepository: ...
+
+    @property
+    def revisions(self) -> RevisionRepository: ...
+
+    @property
+    def trashed(self) -> TrashRepository: ...
 
     @property
     def users(self) -> UserRepository: ...

@@ -1,13 +1,15 @@
 """The sweep that keeps the bookkeeping tables bounded: failed logins older than the login
 window, refresh tokens expired for longer than a grace period (kept that long so that a
-replayed expired token is still recognised as one), and expired idempotency keys."""
+replayed expired token is still recognised as one), expired idempotency keys, and (with a
+``PurgeTrash``) the notes that outlived the trash's retention."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from application.ports import Clock, UnitOfWorkFactory
+from application.revisions import PurgeTrash
 
 __all__ = ["Sweep", "Swept"]
 
@@ -19,6 +21,7 @@ class Swept:
     login_failures: int
     refresh_tokens: int
     idempotency_keys: int
+    trashed_notes: int = 0
 
 
 class Sweep:
@@ -31,7 +34,9 @@ class Sweep:
         *,
         failure_window: timedelta,
         token_grace: timedelta = timedelta(days=1),
+        purge_trash: PurgeTrash | None = None,
     ) -> None:
+        self._purge_trash = purge_trash
         self._uow = uow
         self._clock = clock
         self._failure_window = failure_window
@@ -48,4 +53,6 @@ class Sweep:
                 idempotency_keys=await uow.retention.forget_idempotency_keys(now),
             )
             await uow.commit()
+        if self._purge_trash is not None:
+            swept = replace(swept, trashed_notes=await self._purge_trash())
         return swept

@@ -64,6 +64,8 @@ THREADS = 2
 SELECTIVE = "zanzibar"
 VOCABULARY = [f"w{n}" for n in range(5_000)]
 UVICORN = str(Path(sys.executable).with_name("uvicorn"))
+PATCH_IDS: list[str] = []
+"""The notes ``patch.lua`` writes to, set once the database is seeded."""
 
 
 @dataclass
@@ -106,9 +108,8 @@ def _ms(text: str) -> float:
 def wrk(binary: str, url: str, script: str, token: str, duration: int) -> Run:
     command = [binary, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency"]
     command += ["-s", str(WRK_DIR / script), url]
-    done = subprocess.run(
-        command, env={**os.environ, "BENCH_TOKEN": token}, capture_output=True, text=True
-    )
+    env = {**os.environ, "BENCH_TOKEN": token, "BENCH_IDS": ",".join(PATCH_IDS)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
     out = done.stdout
     if done.returncode != 0 or "Requests/sec" not in out:
         raise RuntimeError(f"wrk failed:\n{out}\n{done.stderr}")
@@ -125,14 +126,18 @@ def wrk(binary: str, url: str, script: str, token: str, duration: int) -> Run:
     )
 
 
-async def seed(url: str, owner_id: object, count: int) -> object:
+PATCHED = 1000
+"""How many of the seeded notes the PATCH workload spreads its writes over."""
+
+
+async def seed(url: str, owner_id: object, count: int) -> tuple[object, list[str]]:
     """``count`` notes of ``owner_id``'s, eight random words each; note 4321 alone also
-    holds ``SELECTIVE``. Returns the id of a note to GET."""
+    holds ``SELECTIVE``. Returns the id of a note to GET, and ``PATCHED`` ids to PATCH."""
     rng = random.Random(1)
     ids = Uuid7Factory()
     start = datetime(2025, 1, 1, tzinfo=UTC)
     columns = [c.name for c in notes.c if c.name != "search_vector"]
-    records, target = [], None
+    records, target, patched = [], None, []
     for i in range(count):
         words = rng.sample(VOCABULARY, 8) + ([SELECTIVE] if i == 4321 else [])
         note = Note.create(
@@ -145,6 +150,8 @@ async def seed(url: str, owner_id: object, count: int) -> object:
         )
         if i == count // 2:
             target = note.id
+        if i % max(1, count // PATCHED) == 0 and len(patched) < PATCHED:
+            patched.append(str(note.id))
         row = note_row(note)
         records.append(tuple(row[c] for c in columns))
     engine = create_engine(url)
@@ -154,7 +161,7 @@ async def seed(url: str, owner_id: object, count: int) -> object:
         await connection.execute(sa.text("ANALYZE notes"))
         await connection.commit()
     await engine.dispose()
-    return target
+    return target, patched
 
 
 class Reference:
@@ -301,15 +308,16 @@ async def _main(options: argparse.Namespace) -> None:
             owner = created.json()["id"]
             from uuid import UUID
 
-            target = await seed(url, UUID(owner), options.notes)
+            target, PATCH_IDS[:] = await seed(url, UUID(owner), options.notes)
             print(f"seeded {options.notes:,} notes", flush=True)
             reference = Reference(url, secret)
             workloads = [
                 Workload("GET /notes/{id}", f"/notes/{target}", "auth.lua"),
                 Workload("GET /notes/?limit=50", "/notes/?limit=50", "auth.lua"),
                 Workload(f"GET /notes/?q={SELECTIVE}", f"/notes/?q={SELECTIVE}", "auth.lua"),
-                # Last: the notes it adds would change what the reads before it find.
+                # Last: the notes they add or change would change what the reads find.
                 Workload("POST /notes/", "/notes/", "post.lua"),
+                Workload("PATCH /notes/{id}", "/notes/", "patch.lua"),
             ]
             if options.only:
                 workloads = [w for w in workloads if options.only in w.name]

@@ -1,10 +1,10 @@
 """The bare reference of ``bench.http_load``: Starlette and an asyncpg pool, nothing else.
 
-The same four routes as the service's hot paths, the same SQL and server settings, the same
-JSON: no validation layer, no unit of work, no middleware, no logging. It still checks the
-bearer token the cheapest honest way (the JWT's HMAC-SHA256 and its expiry, with the standard
-library), so the comparison does not reward skipping authentication. Run it under the same
-uvicorn settings:
+The same routes as the service's hot paths (a ``PATCH`` of the title only), the same SQL
+and server settings, the same JSON: no validation layer, no unit of work, no middleware, no
+logging. It still checks the bearer token the cheapest honest way (the JWT's HMAC-SHA256 and
+its expiry, with the standard library), so the comparison does not reward skipping
+authentication. Run it under the same uvicorn settings:
 
     REFERENCE_DATABASE_URL=postgresql://… REFERENCE_SECRET=… \\
         uvicorn bench.reference_app:create_app --factory --no-access-log
@@ -46,6 +46,10 @@ _SEARCH = (
 _INSERT = (
     "INSERT INTO notes (search_title, search_body, id, owner_id, title, description, tags, "
     "created_date, updated_date, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)"
+)
+_PATCH_TITLE = (
+    "UPDATE notes SET title = $3, search_title = $4, updated_date = $5, "  # noqa: S608
+    f"version = version + 1 WHERE id = $1 AND owner_id = $2 RETURNING {_COLUMNS}"
 )
 _WORD = re.compile(r"[^\W_]+")
 
@@ -128,6 +132,23 @@ def create_app() -> Starlette:
             return Response(status_code=404)
         return _json(_note(row), headers={"ETag": f'"{row[7]}"'})
 
+    async def patch_note(request: Request) -> Response:
+        caller = _caller(request, secret)
+        if caller is None:
+            return unauthorized
+        try:
+            note_id = uuid.UUID(request.path_params["note_id"])
+        except ValueError:
+            return Response(status_code=422)
+        title = (await request.json())["title"].strip()
+        assert pool is not None
+        row = await pool.fetchrow(
+            _PATCH_TITLE, note_id, caller, title, _searchable(title), datetime.now(UTC)
+        )
+        if row is None:
+            return Response(status_code=404)
+        return _json(_note(row), headers={"ETag": f'"{row[7]}"'})
+
     async def notes(request: Request) -> Response:
         caller = _caller(request, secret)
         if caller is None:
@@ -166,6 +187,7 @@ def create_app() -> Starlette:
         routes=[
             Route("/notes/", notes, methods=["GET", "POST"]),
             Route("/notes/{note_id}", get_note, methods=["GET"]),
+            Route("/notes/{note_id}", patch_note, methods=["PATCH"]),
         ],
         lifespan=lifespan,
     )

@@ -25,8 +25,10 @@ from dependency_injector import containers, providers
 
 from adapters.security import Argon2PasswordHasher, JwtAccessTokens, ZxcvbnCommonPasswords
 from adapters.system import SystemClock, Uuid7Factory
-from application import Accounts, LoginPolicy, Notes
+from application import Accounts, Clock, LoginPolicy, Notes, UnitOfWorkFactory
 from application.retention import Sweep
+from application.revisions import PurgeTrash, Revisions, Trash
+from domain.revisions import RevisionPolicy
 from entrypoints import persistence
 from entrypoints.settings import Settings
 from entrypoints.signing_key import signing_key
@@ -60,6 +62,14 @@ def _login_policy(settings: Settings) -> LoginPolicy:
     )
 
 
+def _revision_policy(settings: Settings) -> RevisionPolicy:
+    return RevisionPolicy(settings.revisions_kept)
+
+
+def _purge_trash(uow: UnitOfWorkFactory, clock: Clock, settings: Settings) -> PurgeTrash:
+    return PurgeTrash(uow, clock, retention=timedelta(days=settings.trash_retention_days))
+
+
 def _cursor_codec(key: str) -> CursorCodec:
     from entrypoints.http.cursors import CursorCodec  # the HTTP package imports this module
 
@@ -75,7 +85,8 @@ def _metrics() -> Metrics:
 class Container(containers.DeclarativeContainer):
     """Providers: ``settings``, ``clock``, ``ids``, ``database_url`` (a resource: the embedded
     server when none is configured), ``engine`` (a resource: the SQL pool, ``None`` on
-    ``memory://``), ``uow_factory`` (the persistence port), ``notes`` (its use cases), and for
+    ``memory://``), ``uow_factory`` (the persistence port), ``notes``, ``revisions``,
+    ``trash`` and ``purge_trash`` (their use cases, with ``revision_policy``), and for
     accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
     ``access_tokens``, ``login_policy``, ``common_passwords`` and ``accounts`` (their use
     cases), and ``sweep`` (the retention sweep); for the HTTP edge ``readiness`` (the
@@ -91,9 +102,24 @@ class Container(containers.DeclarativeContainer):
         engine,
         providers.Callable(persistence.quota_of, settings),
     )
+    revision_policy = providers.Singleton(_revision_policy, settings)
     notes = providers.Singleton(
-        Notes, uow_factory, clock, ids, require_version=settings.provided.require_if_match
+        Notes,
+        uow_factory,
+        clock,
+        ids,
+        require_version=settings.provided.require_if_match,
+        revisions=revision_policy,
     )
+    revisions = providers.Singleton(
+        Revisions,
+        uow_factory,
+        clock,
+        policy=revision_policy,
+        require_version=settings.provided.require_if_match,
+    )
+    trash = providers.Singleton(Trash, uow_factory, clock, policy=revision_policy)
+    purge_trash = providers.Singleton(_purge_trash, uow_factory, clock, settings)
     signing_key = providers.Singleton(signing_key, settings)
     password_hasher = providers.Resource(_password_hasher, settings)
     common_passwords = providers.Singleton(ZxcvbnCommonPasswords)
@@ -114,6 +140,7 @@ class Container(containers.DeclarativeContainer):
         uow_factory,
         clock,
         failure_window=providers.Factory(timedelta, seconds=settings.provided.login_failure_window),
+        purge_trash=purge_trash,
     )
     readiness = providers.Singleton(persistence.readiness_check, engine)
     pool_usage = providers.Singleton(persistence.pool_usage, engine)

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         description="Make every PUT, PATCH and DELETE of a note conditional: without an "
         "`If-Match` header they get 428.",
     )
+    revisions_kept: int = Field(
+        default=100, ge=1, description="Revisions kept per note, the current one included."
+    )
+    trash_retention_days: int = Field(
+        default=30, ge=1, description="Days a deleted note stays in the trash before it goes."
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Signs access tokens: at least 32 characters, kept secret, the same for "

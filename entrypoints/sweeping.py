@@ -23,10 +23,11 @@ async def sweep_periodically(sweep: Sweep, interval: float) -> None:
         try:
             swept = await sweep()
             logger.info(
-                "swept %d failed logins, %d refresh tokens, %d idempotency keys",
+                "swept %d failed logins, %d refresh tokens, %d idempotency keys, %d trashed notes",
                 swept.login_failures,
                 swept.refresh_tokens,
                 swept.idempotency_keys,
+                swept.trashed_notes,
             )
         except ApplicationError as error:
             logger.warning("retention sweep failed: %s", type(error).__name__)

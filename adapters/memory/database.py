@@ -22,6 +22,7 @@ from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
 from application.quota import Quota, stored_bytes
 from domain import Note, User
+from domain.revisions import Revision, TrashedNote
 from domain.search import relevance, tokens
 from domain.sessions import RefreshToken
 
@@ -52,6 +53,8 @@ class MemoryDatabase:
             "refresh_tokens": {},
             "login_failures": {},
             "idempotency_keys": {},
+            "note_revisions": {},
+            "trashed_notes": {},
         }
         self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
 
@@ -124,6 +127,8 @@ class MemoryUnitOfWork:
     def __init__(self, database: MemoryDatabase) -> None:
         self._tx = _Transaction(database)
         self.notes = MemoryNoteRepository(self._tx)
+        self.revisions = MemoryRevisionRepository(self._tx)
+        self.trashed = MemoryTrashRepository(self._tx)
         self.users = MemoryUserRepository(self._tx)
         self.refresh_tokens = MemoryRefreshTokenRepository(self._tx)
         self.login_failures = MemoryLoginFailures(self._tx)
@@ -162,6 +167,7 @@ class MemoryNoteRepository:
             raise Conflict(f"a note with id {note.id} exists")
         await self._check_quota(note.owner_id, [note])
         self._tx.put("notes", row, note)
+        _keep_revision(self._tx, note)
 
     async def add_many(self, notes: Sequence[Note]) -> None:
         await _io()
@@ -175,6 +181,7 @@ class MemoryNoteRepository:
             await self._check_quota(owner_id, [n for n in notes if n.owner_id == owner_id])
         for row, note in zip(rows, notes, strict=True):
             self._tx.put("notes", row, note)
+            _keep_revision(self._tx, note)
 
     def _owned(self, owner_id: UUID, note_id: UUID) -> Note | None:
         note: Note | None = self._tx.get("notes", (owner_id, note_id))
@@ -219,7 +226,7 @@ class MemoryNoteRepository:
             found = [r for r in found if (key(r) > mark if ascending else key(r) < mark)]
         return found[skip : skip + limit]
 
-    async def update(self, note: Note, *, expected_version: int) -> bool:
+    async def update(self, note: Note, *, expected_version: int, oldest_kept: int = 1) -> bool:
         await _io()
         row = (note.owner_id, note.id)
         await self._tx.lock("notes", row)
@@ -228,6 +235,22 @@ class MemoryNoteRepository:
             return False
         await self._check_quota(note.owner_id, [note], replacing=current)
         self._tx.put("notes", row, note)
+        _keep_revision(self._tx, note)
+        _prune(self._tx, note.owner_id, note.id, oldest_kept)
+        return True
+
+    async def trash(
+        self, owner_id: UUID, note_id: UUID, *, expected_version: int, at: datetime
+    ) -> bool:
+        await _io()
+        row = (owner_id, note_id)
+        await self._tx.lock("notes", row)
+        current = self._owned(owner_id, note_id)
+        if current is None or current.version != expected_version:
+            return False
+        await self._tx.lock("trashed_notes", row)
+        self._tx.delete("notes", row)
+        self._tx.put("trashed_notes", row, TrashedNote(note=current, deleted_date=at))
         return True
 
     async def _check_quota(
@@ -260,7 +283,108 @@ class MemoryNoteRepository:
         ):
             return False
         self._tx.delete("notes", (owner_id, note_id))
+        _prune(self._tx, owner_id, note_id, None)
         return True
+
+
+def _kept(tx: _Transaction, owner_id: UUID, note_id: UUID) -> tuple[Revision, ...]:
+    """The note's revisions, oldest first (one row per note, guarded by the note's lock)."""
+    kept: tuple[Revision, ...] = tx.get("note_revisions", (owner_id, note_id)) or ()
+    return kept
+
+
+def _keep_revision(tx: _Transaction, note: Note) -> None:
+    kept = _kept(tx, note.owner_id, note.id)
+    tx.put("note_revisions", (note.owner_id, note.id), (*kept, Revision.of(note)))
+
+
+def _prune(tx: _Transaction, owner_id: UUID, note_id: UUID, oldest_kept: int | None) -> None:
+    """Drop the note's revisions older than ``oldest_kept``; all of them for ``None``."""
+    if oldest_kept is None:
+        tx.delete("note_revisions", (owner_id, note_id))
+        return
+    kept = _kept(tx, owner_id, note_id)
+    tx.put(
+        "note_revisions", (owner_id, note_id), tuple(r for r in kept if r.version >= oldest_kept)
+    )
+
+
+class MemoryRevisionRepository:
+    """Each note's revisions under its (owner id, note id)."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def list(
+        self, owner_id: UUID, note_id: UUID, *, limit: int, before: int | None = None
+    ) -> builtins.list[Revision]:
+        await _io()
+        found = [
+            r
+            for r in reversed(_kept(self._tx, owner_id, note_id))
+            if before is None or r.version < before
+        ]
+        return found[:limit]
+
+    async def get(self, owner_id: UUID, note_id: UUID, version: int) -> Revision | None:
+        await _io()
+        return next((r for r in _kept(self._tx, owner_id, note_id) if r.version == version), None)
+
+    async def prune(self, owner_id: UUID, note_id: UUID, oldest_kept: int) -> None:
+        await _io()
+        await self._tx.lock("notes", (owner_id, note_id))
+        _prune(self._tx, owner_id, note_id, oldest_kept)
+
+
+class MemoryTrashRepository:
+    """Trashed notes keyed by (owner id, note id), as the SQL table's primary key."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def list(
+        self, owner_id: UUID, *, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> builtins.list[TrashedNote]:
+        await _io()
+        found = sorted(
+            (t for t in self._tx.rows("trashed_notes") if t.note.owner_id == owner_id),
+            key=lambda t: (t.deleted_date, t.note.id),
+            reverse=True,
+        )
+        if after is not None:
+            found = [t for t in found if (t.deleted_date, t.note.id) < after]
+        return found[:limit]
+
+    async def get(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
+        await _io()
+        trashed: TrashedNote | None = self._tx.get("trashed_notes", (owner_id, note_id))
+        return trashed
+
+    async def take(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
+        await _io()
+        row = (owner_id, note_id)
+        await self._tx.lock("trashed_notes", row)
+        trashed: TrashedNote | None = self._tx.get("trashed_notes", row)
+        if trashed is not None:
+            self._tx.delete("trashed_notes", row)
+        return trashed
+
+    async def delete(self, owner_id: UUID, note_id: UUID) -> bool:
+        trashed = await self.take(owner_id, note_id)
+        if trashed is None:
+            return False
+        _prune(self._tx, owner_id, note_id, None)
+        return True
+
+    async def purge(self, deleted_before: datetime) -> int:
+        await _io()
+        expired = [t for t in self._tx.rows("trashed_notes") if t.deleted_date < deleted_before]
+        for trashed in expired:
+            row = (trashed.note.owner_id, trashed.note.id)
+            await self._tx.lock("trashed_notes", row)
+            self._tx.delete("trashed_notes", row)
+            _prune(self._tx, *row, None)
+        return len(expired)
 
 
 def _searchable(note: Note) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -11,8 +12,15 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from adapters.sqlalchemy import finding
+from adapters.sqlalchemy.revisions import (
+    CREATE_WITH_REVISION,
+    prune_statement,
+    revision_insert,
+    revision_row,
+    update_with_revision,
+)
 from adapters.sqlalchemy.session import Session
-from adapters.sqlalchemy.tables import notes
+from adapters.sqlalchemy.tables import note_revisions, notes, trashed_notes
 from application import NoteFilter, Order, Position, Ranked
 from domain import Note
 from domain.search import encode, tokens
@@ -38,24 +46,31 @@ _GET = sa.select(*COLUMNS).where(
 _GET_FOR_UPDATE = _GET.with_for_update()
 # SQLAlchemy compiles it for the keys of the parameters it is given, and caches that.
 INSERT = notes.insert()
-_ROW_KEYS = (
-    "search_title",
-    "search_body",
-    "id",
-    "owner_id",
-    "title",
-    "description",
-    "tags",
-    "created_date",
-    "updated_date",
-    "version",
+_TRASHED_COLUMNS = tuple(c.name for c in COLUMNS)
+# One round trip: the note leaves ``notes`` and lands in the trash.
+_TRASH = trashed_notes.insert().from_select(
+    [*_TRASHED_COLUMNS, "deleted_date"],
+    sa.select(
+        *(sa.column(name) for name in _TRASHED_COLUMNS),
+        sa.bindparam("deleted_date", type_=trashed_notes.c.deleted_date.type),
+    ).select_from(
+        notes.delete()
+        .where(
+            notes.c.owner_id == sa.bindparam("owner_id"),
+            notes.c.id == sa.bindparam("note_id"),
+            notes.c.version == sa.bindparam("expected_version"),
+        )
+        .returning(*COLUMNS)
+        .cte("trashed")
+    ),
 )
 
 
 @lru_cache(maxsize=4)
 def compiled_insert(dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
-    """The SQL of the ``INSERT`` of one ``note_row`` for ``dialect``, and its parameters."""
-    compiled = INSERT.compile(dialect=dialect, column_keys=list(_ROW_KEYS))
+    """The SQL of the statement that inserts one ``note_row`` and its revision on
+    PostgreSQL, and its parameters in order."""
+    compiled = CREATE_WITH_REVISION.compile(dialect=dialect)
     return compiled.string, tuple(compiled.positiontup or ())
 
 
@@ -100,14 +115,21 @@ class SqlNoteRepository:
         self._uow = uow
 
     async def add(self, note: Note) -> None:
-        await self._uow.insert_note(note_row(note))
+        if self._uow.dialect == "postgresql":
+            await self._uow.insert_note(note_row(note))
+            return
+        await self._uow.execute(INSERT, note_row(note), write=True)
+        await self._uow.execute(revision_insert(), revision_row(note), write=True)
 
     async def add_many(self, notes: Sequence[Note]) -> None:
         """All the rows through one cached INSERT statement: SQLAlchemy sends them as
         multi-row VALUES batches ("insertmanyvalues"), not a round trip per note, and reuses
         the compiled statement, where building a statement with every row's values in it
-        costs five times as long."""
+        costs five times as long. The revisions follow the same way."""
         await self._uow.execute(INSERT, [note_row(note) for note in notes], write=True)
+        await self._uow.execute(
+            revision_insert(), [revision_row(note) for note in notes], write=True
+        )
 
     async def get(self, owner_id: UUID, note_id: UUID, *, for_update: bool = False) -> Note | None:
         parameters = {"note_id": note_id, "owner_id": owner_id}
@@ -158,9 +180,20 @@ class SqlNoteRepository:
             rows = (await self._uow.execute(statement, write=False)).mappings().all()
         return [Ranked(_to_note(row), float(row["score"])) for row in rows]
 
-    async def update(self, note: Note, *, expected_version: int) -> bool:
+    async def update(self, note: Note, *, expected_version: int, oldest_kept: int = 1) -> bool:
         values = note_row(note)
         del values["id"], values["owner_id"], values["created_date"]
+        key = {"owner_id": note.owner_id, "note_id": note.id}
+        if self._uow.dialect == "postgresql":
+            parameters = {
+                "key_owner_id": note.owner_id,
+                "key_note_id": note.id,
+                **{f"new_{name}": value for name, value in values.items()},
+                "expected_version": expected_version,
+                "oldest_kept": oldest_kept,
+            }
+            result = await self._uow.execute(update_with_revision(), parameters, write=True)
+            return bool(result.scalar_one() == 1)
         statement = (
             notes.update()
             .where(
@@ -170,7 +203,42 @@ class SqlNoteRepository:
             )
             .values(values)
         )
-        return (await self._uow.execute(statement, write=True)).rowcount == 1
+        if (await self._uow.execute(statement, write=True)).rowcount != 1:
+            return False
+        await self._uow.execute(revision_insert(), revision_row(note), write=True)
+        await self._uow.execute(prune_statement(), {**key, "oldest_kept": oldest_kept}, write=True)
+        return True
+
+    async def trash(
+        self, owner_id: UUID, note_id: UUID, *, expected_version: int, at: datetime
+    ) -> bool:
+        key = {"owner_id": owner_id, "note_id": note_id}
+        if self._uow.dialect == "postgresql":
+            parameters = {**key, "expected_version": expected_version, "deleted_date": at}
+            return (await self._uow.execute(_TRASH, parameters, write=True)).rowcount == 1
+        got = (
+            (
+                await self._uow.execute(
+                    sa.select(*COLUMNS).where(
+                        notes.c.owner_id == owner_id,
+                        notes.c.id == note_id,
+                        notes.c.version == expected_version,
+                    ),
+                    write=True,
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if got is None:
+            return False
+        await self._uow.execute(
+            notes.delete().where(notes.c.owner_id == owner_id, notes.c.id == note_id), write=True
+        )
+        await self._uow.execute(
+            trashed_notes.insert(), {**dict(got), "deleted_date": at}, write=True
+        )
+        return True
 
     async def delete(
         self, owner_id: UUID, note_id: UUID, *, expected_version: int | None = None
@@ -178,4 +246,12 @@ class SqlNoteRepository:
         statement = notes.delete().where(notes.c.id == note_id, notes.c.owner_id == owner_id)
         if expected_version is not None:
             statement = statement.where(notes.c.version == expected_version)
-        return (await self._uow.execute(statement, write=True)).rowcount == 1
+        if (await self._uow.execute(statement, write=True)).rowcount != 1:
+            return False
+        await self._uow.execute(
+            note_revisions.delete().where(
+                note_revisions.c.owner_id == owner_id, note_revisions.c.note_id == note_id
+            ),
+            write=True,
+        )
+        return True

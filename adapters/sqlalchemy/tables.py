@@ -29,11 +29,13 @@ __all__ = [
     "login_failures",
     "metadata",
     "note_quota",
+    "note_revisions",
     "note_usage",
     "notes",
     "owner_column",
     "placement",
     "refresh_tokens",
+    "trashed_notes",
     "users",
 ]
 
@@ -116,6 +118,42 @@ notes = sa.Table(
     sa.Index(None, "owner_id", "updated_date", "id"),
     # A GIN index on PostgreSQL: "carries all these tags" is an index lookup.
     sa.Index(None, "tags", postgresql_using="gin"),
+    info={"owner": "owner_id"},
+)
+
+note_revisions = sa.Table(
+    "note_revisions",
+    metadata,
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key to notes: a trashed note keeps its revisions.
+    sa.Column("note_id", sa.Uuid(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("title", sa.String(MAX_TITLE_LENGTH), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", TagList(), nullable=False),
+    sa.Column("updated_date", UtcDateTime(), nullable=False),
+    # One note's revisions, newest first, are a backward scan of this key.
+    sa.PrimaryKeyConstraint("owner_id", "note_id", "version"),
+    info={"owner": "owner_id"},
+)
+
+trashed_notes = sa.Table(
+    "trashed_notes",
+    metadata,
+    sa.Column("id", sa.Uuid(), nullable=False),
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("title", sa.String(MAX_TITLE_LENGTH), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("tags", TagList(), nullable=False),
+    sa.Column("created_date", UtcDateTime(), nullable=False),
+    sa.Column("updated_date", UtcDateTime(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("deleted_date", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("owner_id", "id"),
+    # The trash is listed most recently deleted first, by keyset.
+    sa.Index(None, "owner_id", "deleted_date", "id"),
+    # The purge finds what expired across owners.
+    sa.Index(None, "deleted_date"),
     info={"owner": "owner_id"},
 )
 

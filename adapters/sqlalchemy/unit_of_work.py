@@ -17,9 +17,11 @@ from adapters.sqlalchemy.freshness import retire_older
 from adapters.sqlalchemy.gate import FairGate, gate_for
 from adapters.sqlalchemy.idempotency_keys import SqlIdempotencyKeys
 from adapters.sqlalchemy.login_failures import SqlLoginFailures
-from adapters.sqlalchemy.notes import INSERT, SqlNoteRepository, compiled_insert
+from adapters.sqlalchemy.notes import SqlNoteRepository, compiled_insert
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
+from adapters.sqlalchemy.revisions import CREATE_WITH_REVISION, SqlRevisionRepository
+from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
 from application import StorageUnavailable
 
@@ -84,6 +86,8 @@ class SqlUnitOfWork:
     """
 
     notes: SqlNoteRepository
+    revisions: SqlRevisionRepository
+    trashed: SqlTrashRepository
     users: SqlUserRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_failures: SqlLoginFailures
@@ -115,6 +119,8 @@ class SqlUnitOfWork:
             self._release()
             raise
         self.notes = SqlNoteRepository(self)
+        self.revisions = SqlRevisionRepository(self)
+        self.trashed = SqlTrashRepository(self)
         self.users = SqlUserRepository(self)
         self.refresh_tokens = SqlRefreshTokenRepository(self)
         self.login_failures = SqlLoginFailures(self)
@@ -171,12 +177,13 @@ class SqlUnitOfWork:
             await self._active().rollback()
 
     async def insert_note(self, row: dict[str, Any]) -> None:
-        """Insert the row of one note: as the first write of a unit of work on PostgreSQL,
-        held back until ``commit()`` or the next statement (see the class docstring)."""
+        """Insert the row of one note, with its revision, on PostgreSQL: as the first
+        write of a unit of work, held back until ``commit()`` or the next statement (see
+        the class docstring)."""
         if self._direct():
             self._deferred = row
             return
-        await self.execute(INSERT, row, write=True)
+        await self.execute(CREATE_WITH_REVISION, row, write=True)
 
     async def execute(
         self, statement: sa.Executable, parameters: _Parameters = None, *, write: bool
@@ -187,7 +194,8 @@ class SqlUnitOfWork:
         self._started = True
         deferred, self._deferred = self._deferred, None
         if deferred is not None:
-            await self._attempt(_in_transaction(INSERT, deferred, write=True), first=first)
+            held = _in_transaction(CREATE_WITH_REVISION, deferred, write=True)
+            await self._attempt(held, first=first)
             first = False
         run = _in_transaction(statement, parameters, write=write)
         return await self._attempt(run, first=first)

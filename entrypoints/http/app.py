@@ -32,7 +32,7 @@ from starlette.types import ASGIApp
 
 from application import NotAuthenticated
 from entrypoints.container import Container, resolve, resolve_notes, shutdown
-from entrypoints.http import accounts, cors, docs, health, metrics, notes, problems
+from entrypoints.http import accounts, cors, docs, health, metrics, notes, problems, revisions
 from entrypoints.http.disconnects import CancelOnDisconnect
 from entrypoints.http.middleware import RequestMiddleware
 from entrypoints.http.schemas import Problem
@@ -221,6 +221,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(CancelOnDisconnect, paths=("/auth/token", "/users"))
     # The router tries routes in order: the busiest first.
     notes.install(app)
+    revisions.install(app)
     accounts.install(app)
     health.install(app)
     metrics.install(app)

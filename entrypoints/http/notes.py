@@ -50,7 +50,7 @@ from entrypoints.http.schemas import (
     notes_json,
 )
 
-__all__ = ["MAX_LIMIT", "MAX_SKIP", "install"]
+__all__ = ["MAX_LIMIT", "MAX_SKIP", "IfMatch", "NoteId", "if_version", "install"]
 
 MAX_LIMIT: Final = 500
 MAX_SKIP: Final = 2**31 - 1
@@ -124,7 +124,7 @@ def _note_response(note: Note, status_code: int = 200, **headers: str) -> Respon
     )
 
 
-async def _if_version(header: str | None, caller: Caller, note_id: UUID) -> int | None:
+async def if_version(header: str | None, caller: Caller, note_id: UUID) -> int | None:
     """The version a write is made conditional on by its ``If-Match`` ``header``: ``None``
     for an unconditional one. A list of several versions, and ``*`` where every write must
     name a version, cost a read of the note's current version first: the write is then
@@ -358,7 +358,7 @@ async def replace_note(
 ) -> Response:
     """Replace the note's title, description and tags (every one: a field left out is
     emptied); its version grows by one."""
-    version = await _if_version(if_match, caller, note_id)
+    version = await if_version(if_match, caller, note_id)
     note = await caller.notes.replace_note(caller.id, note_id, body.to_draft(), if_version=version)
     return _note_response(note)
 
@@ -378,7 +378,7 @@ async def patch_note(
     if_match: IfMatch = None,
 ) -> Response:
     """Change only the fields sent; its version grows by one."""
-    version = await _if_version(if_match, caller, note_id)
+    version = await if_version(if_match, caller, note_id)
     note = await caller.notes.patch_note(caller.id, note_id, body.to_changes(), if_version=version)
     return _note_response(note)
 
@@ -387,7 +387,7 @@ async def patch_note(
     "DELETE",
     "/notes/{note_id}",
     status_code=204,
-    summary="Delete a note",
+    summary="Move a note to the trash",
     errors=_WRITE,
 )
 async def delete_note(
@@ -395,7 +395,7 @@ async def delete_note(
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Delete the note."""
-    version = await _if_version(if_match, caller, note_id)
+    """Move the note to the trash (`/trash/`), from where it can be restored."""
+    version = await if_version(if_match, caller, note_id)
     await caller.notes.delete_note(caller.id, note_id, if_version=version)
     return Response(status_code=204)

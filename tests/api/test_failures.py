@@ -22,6 +22,13 @@ EVERY_ENDPOINT: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PUT", NOTE_URL, {"title": "Groceries"}),
     ("PATCH", NOTE_URL, {"title": "Groceries"}),
     ("DELETE", NOTE_URL, None),
+    ("GET", f"{NOTE_URL}/revisions", None),
+    ("GET", f"{NOTE_URL}/revisions/1", None),
+    ("POST", f"{NOTE_URL}/revisions/1/restore", None),
+    ("GET", "/trash/", None),
+    ("GET", "/trash/0193f0c2-7a51-7c3e-9d0e-5b1f0c2a9e11", None),
+    ("POST", "/trash/0193f0c2-7a51-7c3e-9d0e-5b1f0c2a9e11/restore", None),
+    ("DELETE", "/trash/0193f0c2-7a51-7c3e-9d0e-5b1f0c2a9e11", None),
 ]
 
 

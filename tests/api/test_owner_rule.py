@@ -156,7 +156,20 @@ async def _exercise(client: httpx.AsyncClient) -> set[tuple[str, str]]:
     await call("POST", "/notes/import", "/notes/import", json=[body, body])
     exported = await call("GET", "/notes/export", "/notes/export")
     assert len(exported.text.splitlines()) == 4  # one, one keyed, two imported
-    await call("DELETE", one, f"/notes/{note}", headers={"If-Match": '"3"'})
+    revisions = "/notes/{note_id}/revisions"
+    listed = await call("GET", revisions, f"/notes/{note}/revisions", params={"limit": 1})
+    await call("GET", revisions, listed.links["next"]["url"])
+    await call("GET", revisions + "/{version}", f"/notes/{note}/revisions/1")
+    restore = revisions + "/{version}/restore"
+    await call("POST", restore, f"/notes/{note}/revisions/1/restore", headers={"If-Match": '"3"'})
+    await call("DELETE", one, f"/notes/{note}", headers={"If-Match": '"4"'})
+    other = (await call("POST", "/notes/", "/notes/", json=body)).json()["id"]
+    await call("DELETE", one, f"/notes/{other}")
+    trashed = await call("GET", "/trash/", "/trash/", params={"limit": 1})
+    await call("GET", "/trash/", trashed.links["next"]["url"])
+    await call("GET", "/trash/{note_id}", f"/trash/{note}")
+    await call("POST", "/trash/{note_id}/restore", f"/trash/{note}/restore")
+    await call("DELETE", "/trash/{note_id}", f"/trash/{other}")
     for path in ("/healthz", "/readyz", "/metrics"):
         await call("GET", path, path)
     return called
@@ -184,6 +197,8 @@ async def test_every_endpoint_constrains_the_owner_of_every_per_user_table_it_to
         "refresh_tokens": {"lock", "insert", "update"},
         "login_failures": {"select", "insert", "delete"},
         "idempotency_keys": {"select", "insert", "delete"},
+        "note_revisions": {"select", "insert", "delete"},
+        "trashed_notes": {"select", "insert", "delete"},
         # Written only by the quota's triggers on notes, in the statement that changes notes.
         "note_usage": set(),
     }

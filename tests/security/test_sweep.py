@@ -84,7 +84,9 @@ def test_notes_db_sweep_runs_the_sweep_for_cron(tmp_path: Path) -> None:
         [notes, "db", "sweep"], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "swept 0 failed logins, 0 refresh tokens, 0 idempotency keys"
+    assert done.stdout.strip() == (
+        "swept 0 failed logins, 0 refresh tokens, 0 idempotency keys, 0 trashed notes"
+    )
 
 
 async def test_the_service_sweeps_on_its_own_schedule() -> None:
