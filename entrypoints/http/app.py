@@ -190,8 +190,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await shutdown(container)
 
 
-def create_app(container: Container | None = None) -> FastAPI:
-    """The notes API over ``container`` (by default one configured from the environment).
+def create_app(container: Container | None = None, *, shortcuts: bool = True) -> FastAPI:
+    """The notes API over ``container`` (by default one configured from the environment);
+    without ``shortcuts``, FastAPI's own handler answers every request (see ``routing``).
 
     Building the app reads no settings and opens nothing: the database is opened when the
     lifespan starts.
@@ -220,7 +221,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(CancelOnDisconnect, paths=("/auth/token", "/users"))
     # The router tries routes in order: the busiest first.
-    notes.install(app)
+    notes.install(app, shortcuts=shortcuts)
     revisions.install(app)
     accounts.install(app)
     health.install(app)

@@ -5,17 +5,25 @@ acts for the caller its bearer token names: another user's note is not found. Er
 not handled here: the use cases raise, and ``problems`` answers. Responses are
 serialised once, straight from the domain object, rather than validated again on the way
 out.
+
+The busiest routes have shortcuts (see ``routing``): a well-formed common request is
+answered by calling the endpoint with the values FastAPI would give it, without FastAPI's
+solving of parameters and dependencies; anything else declines to FastAPI's handler.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
-from typing import Annotated, Final
+from typing import Annotated, Final, get_args
 from uuid import UUID
 
 from fastapi import Body, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.exceptions import HTTPException
 
 from application import (
     Conflict,
@@ -32,7 +40,7 @@ from application.notes import MAX_IMPORT
 from domain import InvalidNote, Note, RuleViolation
 from domain.search import MAX_QUERY_LENGTH
 from entrypoints.http.cursors import BadCursor, listing_digest
-from entrypoints.http.dependencies import Caller, CallerDep
+from entrypoints.http.dependencies import Caller, CallerDep, caller_for
 from entrypoints.http.etags import (
     UNMATCHABLE_VERSION,
     MalformedPrecondition,
@@ -56,6 +64,7 @@ MAX_LIMIT: Final = 500
 MAX_SKIP: Final = 2**31 - 1
 """The largest offset taken: every backend takes it (the PostgreSQL adapter binds it as a
 32-bit integer), and a JSON number holds it exactly."""
+MAX_CURSOR: Final = 1000
 
 _JSON = "application/json"
 _NDJSON = "application/x-ndjson"
@@ -140,12 +149,107 @@ async def if_version(header: str | None, caller: Caller, note_id: UUID) -> int |
     return current if asked.any or current in asked.versions else min(asked.versions)
 
 
+# Shortcuts. Each answers only a request whose every parameter it checks as FastAPI would
+# and finds valid, by calling the endpoint with the values FastAPI would pass; otherwise it
+# returns None having done nothing, and FastAPI's handler answers (every error included).
+
+_CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SMALL_NUMBER: Final = re.compile(r"[0-9]{1,3}")
+_ORDERS: Final[dict[str, Order]] = {order: order for order in get_args(Order)}
+_LIST_PARAMETERS: Final = frozenset({"limit", "q", "order", "tag", "cursor"})
+
+
+def _bearer_token(request: Request) -> str | None:
+    """The token of the request's one ``Authorization: Bearer`` header, read as FastAPI's
+    OAuth2 scheme reads it; None unless there is exactly one such header with a token."""
+    values = request.headers.getlist("authorization")
+    if len(values) != 1:
+        return None
+    scheme, token = get_authorization_scheme_param(values[0])
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def _get_note_shortcut(request: Request) -> Response | None:
+    """``GET /notes/{note_id}`` with a canonical UUID, a bearer token and at most one
+    ``If-None-Match``."""
+    note_id = request.path_params.get("note_id")
+    if not isinstance(note_id, str) or _CANONICAL_UUID.fullmatch(note_id) is None:
+        return None
+    if_none_match = request.headers.getlist("if-none-match")
+    token = _bearer_token(request)
+    if len(if_none_match) > 1 or token is None:
+        return None
+    caller = await caller_for(request, token)
+    return await get_note(UUID(note_id), caller, if_none_match[0] if if_none_match else None)
+
+
+async def _create_note_shortcut(request: Request) -> Response | None:
+    """``POST /notes/`` with a valid ``application/json`` body, a bearer token and at most
+    one ``Idempotency-Key``."""
+    keys = request.headers.getlist("idempotency-key")
+    token = _bearer_token(request)
+    if request.headers.getlist("content-type") != [_JSON] or len(keys) > 1 or token is None:
+        return None
+    try:
+        raw = await request.body()
+    except HTTPException:
+        raise  # FastAPI's handler raises it again too.
+    except Exception:  # noqa: BLE001 - FastAPI's handler answers it, reading the body anew
+        return None
+    try:
+        body = NoteCreate.model_validate(json.loads(raw))
+    except Exception:  # noqa: BLE001 - not JSON, or not a valid note: FastAPI answers
+        return None
+    caller = await caller_for(request, token)
+    return await create_note(body, caller, request, keys[0] if keys else None)
+
+
+async def _list_notes_shortcut(request: Request) -> Response | None:
+    """``GET /notes/`` with a bearer token and only ``limit``, ``q``, ``order``, ``cursor``
+    (each at most once) and ``tag``, every one non-empty and within its bounds."""
+    limit, cursor, q = 100, None, None
+    order: Order = "created_desc"
+    tags: list[str] = []
+    seen: set[str] = set()
+    for name, value in request.query_params.multi_items():
+        if name not in _LIST_PARAMETERS or not value:
+            return None
+        if name == "tag":
+            tags.append(value)
+            continue
+        if name in seen:
+            return None
+        seen.add(name)
+        if name == "limit":
+            if _SMALL_NUMBER.fullmatch(value) is None or not 1 <= int(value) <= MAX_LIMIT:
+                return None
+            limit = int(value)
+        elif name == "q":
+            if len(value) > MAX_QUERY_LENGTH:
+                return None
+            q = value
+        elif name == "order":
+            if value not in _ORDERS:
+                return None
+            order = _ORDERS[value]
+        else:
+            if len(value) > MAX_CURSOR:
+                return None
+            cursor = value
+    token = _bearer_token(request)
+    if token is None:
+        return None
+    caller = await caller_for(request, token)
+    return await list_notes(request, caller, limit, cursor, 0, q, tags, order)
+
+
 @_route(
     "POST",
     "/notes/",
     status_code=201,
     response_model=NotePublic,
     summary="Create a note",
+    shortcut=_create_note_shortcut,
     errors=(*_READ, InvalidNote, RuleViolation, IdempotencyKeyReused, Conflict, QuotaExceeded),
     responses={
         201: {
@@ -241,6 +345,7 @@ async def export_notes(caller: CallerDep) -> StreamingResponse:
     "/notes/",
     response_model=list[NotePublic],
     summary="List, filter and search notes",
+    shortcut=_list_notes_shortcut,
     errors=(*_READ, BadCursor, RuleViolation),
     responses={
         200: {
@@ -264,7 +369,7 @@ async def list_notes(
     cursor: Annotated[
         str | None,
         Query(
-            max_length=1000,
+            max_length=MAX_CURSOR,
             description="Where the page starts: from the previous page's "
             '`Link: <…>; rel="next"`. Opaque; valid only with the same `order`, `tag` and `q`.',
         ),
@@ -321,6 +426,7 @@ async def list_notes(
     "/notes/{note_id}",
     response_model=NotePublic,
     summary="Read a note",
+    shortcut=_get_note_shortcut,
     errors=(*_READ, NoteNotFound),
     responses={
         200: {"description": "The note.", "headers": _ETAG_HEADER},
