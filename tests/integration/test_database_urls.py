@@ -50,9 +50,10 @@ def _both_forms(url: str) -> list[str]:
     real = database_url(url)
     dead = f"127.0.0.1:{free_port()}"
     live = f"{real.host}:{real.port or 5432}"
+    user = real.username if real.password is None else f"{real.username}:{real.password}"
     return [
-        f"postgresql+asyncpg://{real.username}@{dead},{live}/{real.database}",
-        f"postgresql://{real.username}@/{real.database}?host={dead}&host={live}",
+        f"postgresql+asyncpg://{user}@{dead},{live}/{real.database}",
+        f"postgresql://{user}@/{real.database}?host={dead}&host={live}",
     ]
 
 
