@@ -95,7 +95,12 @@ class Settings(BaseSettings):
     )
     pool_size: int = Field(default=20, ge=1, description="Database connections kept open.")
     max_overflow: int = Field(
-        default=10, ge=0, description="Connections opened beyond `pool_size` under load."
+        default=0,
+        ge=0,
+        description="Connections opened beyond `pool_size` under load. Each is closed when it "
+        "is returned to a full pool, so a load that stays above `pool_size` opens a new "
+        "server connection per request (a process forked on the server): raise `pool_size` "
+        "rather than this.",
     )
     pool_timeout: float = Field(
         default=2.0, gt=0, description="Seconds a request waits for a free connection."

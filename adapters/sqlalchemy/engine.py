@@ -63,7 +63,7 @@ def create_engine(
     url: str | sa.URL,
     *,
     pool_size: int = 20,
-    max_overflow: int = 10,
+    max_overflow: int = 0,
     pool_timeout: float = 2.0,
     pool_recycle: float = 1800,
     connect_timeout: float = 2.0,

@@ -21,7 +21,7 @@ def test_with_nothing_configured_the_service_uses_the_embedded_database_on_local
     assert settings.database_url is None
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.data_dir == tmp_path / "home" / ".local" / "share" / "notes-service"
-    assert (settings.pool_size, settings.max_overflow) == (20, 10)
+    assert (settings.pool_size, settings.max_overflow) == (20, 0)
     assert settings.log_level == "info"
 
 
