@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from application.events import EventLog
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
 from domain import Note, Password, User
@@ -169,13 +170,15 @@ class TrashRepository(Protocol):
         outcome, as with ``NoteRepository.get(for_update=True)``."""
         ...
 
-    async def delete(self, owner_id: UUID, note_id: UUID) -> bool:
-        """Delete the note for good, with its revisions; ``True`` if it was in the trash."""
+    async def delete(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
+        """Delete the note for good, with its revisions; the note, or ``None`` if it was not
+        in the trash."""
         ...
 
-    async def purge(self, deleted_before: datetime) -> int:
+    async def purge(self, deleted_before: datetime) -> builtins.list[TrashedNote]:
         """Delete for good, with their revisions, every owner's notes trashed before
-        ``deleted_before``; how many. A maintenance sweep across owners, not a request."""
+        ``deleted_before``; the notes deleted. A maintenance sweep across owners, not a
+        request."""
         ...
 
 
@@ -311,6 +314,9 @@ class UnitOfWork(Protocol):
 
     @property
     def retention(self) -> Retention: ...
+
+    @property
+    def events(self) -> EventLog: ...
 
     async def __aenter__(self) -> Self: ...
 

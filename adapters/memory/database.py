@@ -18,6 +18,7 @@ from typing import Any, Final, Self
 from uuid import UUID
 
 from application.errors import Conflict, QuotaExceeded
+from application.events import EventKind, NoteEvent
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
 from application.quota import Quota, stored_bytes
@@ -55,6 +56,8 @@ class MemoryDatabase:
             "idempotency_keys": {},
             "note_revisions": {},
             "trashed_notes": {},
+            "note_events": {},
+            "note_event_heads": {},
         }
         self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
 
@@ -134,6 +137,7 @@ class MemoryUnitOfWork:
         self.login_failures = MemoryLoginFailures(self._tx)
         self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
         self.retention = MemoryRetention(self._tx)
+        self.events = MemoryEventLog(self._tx)
 
     async def __aenter__(self) -> Self:
         return self
@@ -369,22 +373,26 @@ class MemoryTrashRepository:
             self._tx.delete("trashed_notes", row)
         return trashed
 
-    async def delete(self, owner_id: UUID, note_id: UUID) -> bool:
+    async def delete(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
         trashed = await self.take(owner_id, note_id)
-        if trashed is None:
-            return False
-        _prune(self._tx, owner_id, note_id, None)
-        return True
+        if trashed is not None:
+            _prune(self._tx, owner_id, note_id, None)
+        return trashed
 
-    async def purge(self, deleted_before: datetime) -> int:
+    async def purge(self, deleted_before: datetime) -> builtins.list[TrashedNote]:
         await _io()
         expired = [t for t in self._tx.rows("trashed_notes") if t.deleted_date < deleted_before]
+        purged = []
         for trashed in expired:
             row = (trashed.note.owner_id, trashed.note.id)
             await self._tx.lock("trashed_notes", row)
+            current: TrashedNote | None = self._tx.get("trashed_notes", row)
+            if current is None:
+                continue
             self._tx.delete("trashed_notes", row)
             _prune(self._tx, *row, None)
-        return len(expired)
+            purged.append(current)
+        return purged
 
 
 def _searchable(note: Note) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -582,3 +590,56 @@ class MemoryIdempotencyKeys:
                 row = (record.owner_id, record.key)
                 await self._tx.lock("idempotency_keys", row)
                 self._tx.delete("idempotency_keys", row)
+
+
+class MemoryEventLog:
+    """Events keyed by (owner id, seq), and per owner a head row ``(last seq, lowest kept
+    seq)``, locked by ``append`` until the unit of work ends, as the SQL head row is."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def append(
+        self, owner_id: UUID, note_id: UUID, kind: EventKind, version: int, at: datetime
+    ) -> None:
+        await _io()
+        await self._tx.lock("note_event_heads", owner_id)
+        last, first = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        seq = last + 1
+        self._tx.put("note_event_heads", owner_id, (seq, first))
+        self._tx.put(
+            "note_events", (owner_id, seq), NoteEvent(owner_id, seq, note_id, kind, version, at)
+        )
+
+    async def after(self, owner_id: UUID, seq: int, *, limit: int) -> builtins.list[NoteEvent]:
+        await _io()
+        last, first = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        found: builtins.list[NoteEvent] = []
+        # Walked by number from the lowest kept (a rolled-back append hands none out).
+        number = max(seq + 1, first)
+        while number <= last and len(found) < limit:
+            event: NoteEvent | None = self._tx.get("note_events", (owner_id, number))
+            if event is not None:
+                found.append(event)
+            number += 1
+        return found
+
+    async def oldest_kept(self, owner_id: UUID) -> int | None:
+        await _io()
+        last, first = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        return first if first <= last else None
+
+    async def prune(self, before: datetime) -> int:
+        await _io()
+        pruned = 0
+        for key, event in list(self._tx.database.tables["note_events"].items()):
+            if event.at < before:
+                self._tx.delete("note_events", key)
+                pruned += 1
+        for owner_id in list(self._tx.database.tables["note_event_heads"]):
+            await self._tx.lock("note_event_heads", owner_id)
+            last, first = self._tx.get("note_event_heads", owner_id)
+            while first <= last and self._tx.get("note_events", (owner_id, first)) is None:
+                first += 1
+            self._tx.put("note_event_heads", owner_id, (last, first))
+        return pruned

@@ -28,6 +28,8 @@ __all__ = [
     "include_in_comparison",
     "login_failures",
     "metadata",
+    "note_event_heads",
+    "note_events",
     "note_quota",
     "note_revisions",
     "note_usage",
@@ -154,6 +156,36 @@ trashed_notes = sa.Table(
     sa.Index(None, "owner_id", "deleted_date", "id"),
     # The purge finds what expired across owners.
     sa.Index(None, "deleted_date"),
+    info={"owner": "owner_id"},
+)
+
+# Per owner, the last event number handed out: ``append`` updates it, which row-locks it
+# until the transaction ends, so numbers are handed out in commit order.
+note_event_heads = sa.Table(
+    "note_event_heads",
+    metadata,
+    sa.Column(
+        "owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    info={"owner": "owner_id"},
+)
+
+# Every change to a note (application.events), per owner in commit order.
+note_events = sa.Table(
+    "note_events",
+    metadata,
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("seq", sa.BigInteger(), nullable=False, autoincrement=False),
+    # No foreign key to notes: a deleted note keeps its events.
+    sa.Column("note_id", sa.Uuid(), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    # A reader's page is a forward scan of this key.
+    sa.PrimaryKeyConstraint("owner_id", "seq"),
+    # The retention sweep finds what is old across owners.
+    sa.Index(None, "at"),
     info={"owner": "owner_id"},
 )
 

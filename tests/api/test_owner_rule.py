@@ -199,6 +199,8 @@ async def test_every_endpoint_constrains_the_owner_of_every_per_user_table_it_to
         "idempotency_keys": {"select", "insert", "delete"},
         "note_revisions": {"select", "insert", "delete"},
         "trashed_notes": {"select", "insert", "delete"},
+        "note_events": {"insert"},
+        "note_event_heads": {"insert"},
         # Written only by the quota's triggers on notes, in the statement that changes notes.
         "note_usage": set(),
     }
