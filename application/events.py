@@ -58,6 +58,11 @@ class EventLog(Protocol):
         """The lowest ``seq`` of the owner's still kept; ``None`` if none is."""
         ...
 
+    async def last(self, owner_id: UUID) -> int:
+        """The highest ``seq`` handed out to the owner and committed (0 if none), pruned
+        events included."""
+        ...
+
     async def prune(self, before: datetime) -> int:
         """Forget every owner's events that happened before ``before``; how many. A
         maintenance sweep across owners, not a request."""

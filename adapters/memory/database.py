@@ -23,6 +23,7 @@ from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
 from application.quota import Quota, stored_bytes
 from domain import Note, User
+from domain.personal_tokens import USE_RECORDED_EVERY, PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.search import relevance, tokens
 from domain.sessions import RefreshToken
@@ -58,6 +59,7 @@ class MemoryDatabase:
             "trashed_notes": {},
             "note_events": {},
             "note_event_heads": {},
+            "personal_tokens": {},
         }
         self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
 
@@ -138,6 +140,7 @@ class MemoryUnitOfWork:
         self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
         self.retention = MemoryRetention(self._tx)
         self.events = MemoryEventLog(self._tx)
+        self.personal_tokens = MemoryPersonalTokens(self._tx)
 
     async def __aenter__(self) -> Self:
         return self
@@ -196,6 +199,11 @@ class MemoryNoteRepository:
         if for_update:
             await self._tx.lock("notes", (owner_id, note_id))
         return self._owned(owner_id, note_id)
+
+    async def get_many(self, owner_id: UUID, note_ids: Sequence[UUID]) -> builtins.list[Note]:
+        await _io()
+        found = (self._owned(owner_id, note_id) for note_id in dict.fromkeys(note_ids))
+        return [note for note in found if note is not None]
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         await _io()
@@ -629,6 +637,11 @@ class MemoryEventLog:
         last, first = self._tx.get("note_event_heads", owner_id) or (0, 1)
         return first if first <= last else None
 
+    async def last(self, owner_id: UUID) -> int:
+        await _io()
+        last, _ = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        return int(last)
+
     async def prune(self, before: datetime) -> int:
         await _io()
         pruned = 0
@@ -643,3 +656,57 @@ class MemoryEventLog:
                 first += 1
             self._tx.put("note_event_heads", owner_id, (last, first))
         return pruned
+
+
+class MemoryPersonalTokens:
+    """Personal access tokens keyed by (owner id, token id), as the SQL table's key."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, token: PersonalToken) -> None:
+        await _io()
+        row = (token.owner_id, token.id)
+        await self._tx.lock("personal_tokens", row)
+        if self._tx.get("personal_tokens", row) is not None:
+            raise Conflict("personal access token exists")
+        self._tx.put("personal_tokens", row, token)
+
+    async def get(self, owner_id: UUID, token_id: UUID) -> PersonalToken | None:
+        await _io()
+        token: PersonalToken | None = self._tx.get("personal_tokens", (owner_id, token_id))
+        return token
+
+    async def list(self, owner_id: UUID) -> builtins.list[PersonalToken]:
+        await _io()
+        owned = [t for t in self._tx.rows("personal_tokens") if t.owner_id == owner_id]
+        return sorted(owned, key=lambda t: (t.created_date, t.id), reverse=True)
+
+    async def delete(self, owner_id: UUID, token_id: UUID) -> bool:
+        await _io()
+        row = (owner_id, token_id)
+        await self._tx.lock("personal_tokens", row)
+        if self._tx.get("personal_tokens", row) is None:
+            return False
+        self._tx.delete("personal_tokens", row)
+        return True
+
+    async def record_use(self, owner_id: UUID, token_id: UUID, at: datetime) -> None:
+        await _io()
+        row = (owner_id, token_id)
+        await self._tx.lock("personal_tokens", row)
+        token: PersonalToken | None = self._tx.get("personal_tokens", row)
+        if token is not None and (
+            token.last_used_date is None or token.last_used_date <= at - USE_RECORDED_EVERY
+        ):
+            self._tx.put("personal_tokens", row, replace(token, last_used_date=at))
+
+    async def forget_expired(self, before: datetime) -> int:
+        await _io()
+        forgotten = 0
+        for row, token in list(self._tx.database.tables["personal_tokens"].items()):
+            if token.expires_date < before:
+                await self._tx.lock("personal_tokens", row)
+                self._tx.delete("personal_tokens", row)
+                forgotten += 1
+        return forgotten

@@ -143,6 +143,11 @@ def _to_event(row: Mapping[Any, Any]) -> NoteEvent:
     )
 
 
+_LAST: Final = sa.select(note_event_heads.c.seq).where(
+    note_event_heads.c.owner_id == sa.bindparam("owner_id")
+)
+
+
 class SqlEventLog:
     """The event log in ``note_events`` (see the module docstring)."""
 
@@ -161,6 +166,10 @@ class SqlEventLog:
     async def oldest_kept(self, owner_id: UUID) -> int | None:
         row = await self._uow.fetch_one(_OLDEST, {"owner_id": owner_id})
         return None if row is None or row["seq"] is None else int(row["seq"])
+
+    async def last(self, owner_id: UUID) -> int:
+        row = await self._uow.fetch_one(_LAST, {"owner_id": owner_id})
+        return 0 if row is None else int(row["seq"])
 
     async def prune(self, before: datetime) -> int:
         # Across owners: a maintenance sweep. Head rows stay: numbers never go back.

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from adapters.sqlalchemy import finding
 from adapters.sqlalchemy.events import with_event
@@ -53,6 +54,11 @@ _GET = sa.select(*COLUMNS).where(
     notes.c.id == sa.bindparam("note_id"), notes.c.owner_id == sa.bindparam("owner_id")
 )
 _GET_FOR_UPDATE = _GET.with_for_update()
+# PostgreSQL: several by id, the ids bound as one array (one statement, compiled once).
+_GET_MANY = sa.select(*COLUMNS).where(
+    notes.c.owner_id == sa.bindparam("owner_id"),
+    notes.c.id == sa.any_(sa.bindparam("note_ids", type_=postgresql.ARRAY(sa.Uuid()))),
+)
 # SQLAlchemy compiles it for the keys of the parameters it is given, and caches that.
 INSERT = notes.insert()
 _TRASHED_COLUMNS = tuple(c.name for c in COLUMNS)
@@ -159,6 +165,20 @@ class SqlNoteRepository:
         else:
             row = await self._uow.fetch_one(_GET, parameters)
         return None if row is None else _to_note(row)
+
+    async def get_many(self, owner_id: UUID, note_ids: Sequence[UUID]) -> builtins.list[Note]:
+        if not note_ids:
+            return []
+        rows: Sequence[Mapping[Any, Any]]
+        if self._uow.dialect == "postgresql":
+            parameters = {"owner_id": owner_id, "note_ids": list(note_ids)}
+            rows = await self._uow.fetch_all(_GET_MANY, parameters)
+        else:
+            statement = sa.select(*COLUMNS).where(
+                notes.c.owner_id == owner_id, notes.c.id.in_(list(note_ids))
+            )
+            rows = (await self._uow.execute(statement, write=False)).mappings().all()
+        return [_to_note(row) for row in rows]
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         found = await self.find(owner_id, _EVERY_NOTE, "created_desc", limit=limit, skip=skip)

@@ -35,6 +35,7 @@ __all__ = [
     "note_usage",
     "notes",
     "owner_column",
+    "personal_tokens",
     "placement",
     "refresh_tokens",
     "trashed_notes",
@@ -186,6 +187,24 @@ note_events = sa.Table(
     sa.PrimaryKeyConstraint("owner_id", "seq"),
     # The retention sweep finds what is old across owners.
     sa.Index(None, "at"),
+    info={"owner": "owner_id"},
+)
+
+personal_tokens = sa.Table(
+    "personal_tokens",
+    metadata,
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("id", sa.Uuid(), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    # Space-separated: "notes:read notes:write".
+    sa.Column("scopes", sa.String(100), nullable=False),
+    # SHA-256 of the token, hex: the token itself is never stored.
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("created_date", UtcDateTime(), nullable=False),
+    sa.Column("expires_date", UtcDateTime(), nullable=False),
+    sa.Column("last_used_date", UtcDateTime(), nullable=True),
+    # The token names its owner and id: checking it is one lookup by this key.
+    sa.PrimaryKeyConstraint("owner_id", "id"),
     info={"owner": "owner_id"},
 )
 

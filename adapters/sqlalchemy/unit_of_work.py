@@ -19,6 +19,7 @@ from adapters.sqlalchemy.gate import FairGate, gate_for
 from adapters.sqlalchemy.idempotency_keys import SqlIdempotencyKeys
 from adapters.sqlalchemy.login_failures import SqlLoginFailures
 from adapters.sqlalchemy.notes import SqlNoteRepository, compiled_insert, create_statement
+from adapters.sqlalchemy.personal_tokens import SqlPersonalTokens
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import SqlRevisionRepository
@@ -95,6 +96,7 @@ class SqlUnitOfWork:
     idempotency_keys: SqlIdempotencyKeys
     retention: SqlRetention
     events: SqlEventLog
+    personal_tokens: SqlPersonalTokens
 
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
@@ -130,6 +132,7 @@ class SqlUnitOfWork:
         self.idempotency_keys = SqlIdempotencyKeys(self)
         self.retention = SqlRetention(self)
         self.events = SqlEventLog(self)
+        self.personal_tokens = SqlPersonalTokens(self)
         return self
 
     async def __aexit__(
