@@ -2,7 +2,8 @@
 window, refresh tokens expired for longer than a grace period (kept that long so that a
 replayed expired token is still recognised as one), expired idempotency keys, and (with a
 ``PurgeTrash``) the notes that outlived the trash's retention, and (with a
-``feed_retention``) the events the change feed no longer serves."""
+``feed_retention``) the events the change feed no longer serves; expired personal access
+tokens."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class Swept:
     idempotency_keys: int
     trashed_notes: int = 0
     note_events: int = 0
+    personal_tokens: int = 0
 
 
 class Sweep:
@@ -56,6 +58,8 @@ class Sweep:
                 refresh_tokens=await uow.retention.forget_refresh_tokens(now - self._token_grace),
                 idempotency_keys=await uow.retention.forget_idempotency_keys(now),
             )
+            expired = await uow.personal_tokens.forget_expired(now)
+            swept = replace(swept, personal_tokens=expired)
             if self._feed_retention is not None:
                 pruned = await uow.events.prune(now - self._feed_retention)
                 swept = replace(swept, note_events=pruned)

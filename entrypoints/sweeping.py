@@ -24,12 +24,13 @@ async def sweep_periodically(sweep: Sweep, interval: float) -> None:
             swept = await sweep()
             logger.info(
                 "swept %d failed logins, %d refresh tokens, %d idempotency keys, %d trashed notes,"
-                " %d note events",
+                " %d note events, %d personal access tokens",
                 swept.login_failures,
                 swept.refresh_tokens,
                 swept.idempotency_keys,
                 swept.trashed_notes,
                 swept.note_events,
+                swept.personal_tokens,
             )
         except ApplicationError as error:
             logger.warning("retention sweep failed: %s", type(error).__name__)
