@@ -62,7 +62,8 @@ async def test_a_new_client_gets_every_note_then_each_change_once_in_its_latest_
     [answer] = await _follow(client, cursor)
     changes = answer["changes"]
     assert [c["id"] for c in changes] == [first["id"], second["id"], fourth["id"]]
-    assert changes[0]["note"]["title"] == "one, again" and changes[0]["version"] == 3
+    assert changes[0]["note"]["title"] == "one, again"
+    assert changes[0]["version"] == 3
     assert changes[1] == {
         "id": second["id"],
         "change": "delete",
@@ -70,7 +71,8 @@ async def test_a_new_client_gets_every_note_then_each_change_once_in_its_latest_
         "note": None,
         "changed_date": changes[1]["changed_date"],
     }
-    assert changes[2]["change"] == "upsert" and changes[2]["note"] == fourth
+    assert changes[2]["change"] == "upsert"
+    assert changes[2]["note"] == fourth
     # Paged: more, then the rest, each note at most once per answer.
     await client.post(f"/trash/{second['id']}/restore")
     paged = await _follow(client, answer["cursor"], limit=1)

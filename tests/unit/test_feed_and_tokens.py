@@ -43,7 +43,8 @@ async def test_an_answer_gives_each_note_once_in_its_latest_state(
         (note.id, 3, False),
         (gone.id, 1, True),
     ]
-    assert page.changes[0].note is not None and page.changes[0].note.title.value == "three"
+    assert page.changes[0].note is not None
+    assert page.changes[0].note.title.value == "three"
     assert page.position.seq == 5
     limited = await feed.changes(ALICE, start.position, limit=2)
     assert ([c.version for c in limited.changes], limited.more) == ([3], True)
