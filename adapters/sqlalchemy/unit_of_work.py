@@ -194,7 +194,10 @@ class SqlUnitOfWork:
         """Insert the row of one note, with its revision, on PostgreSQL: as the first
         write of a unit of work, held back until ``commit()`` or the next statement (see
         the class docstring)."""
-        if self._direct():
+        held = self._events
+        alone = not held or (len(held) == 1 and _about(held[0], row["owner_id"], row["id"]))
+        if self._postgres and not self._started and self._deferred is None and alone:
+            # Sent with commit(), its event (held back before it) along.
             self._deferred = row
             return
         event = self.take_event(row["owner_id"], row["id"])
@@ -211,7 +214,7 @@ class SqlUnitOfWork:
         if len(events) != 1:
             return None
         event = events[0]
-        if event["event_owner_id"] != owner_id or event["event_note_id"] != note_id:
+        if not _about(event, owner_id, note_id):
             return None
         self._events = []
         return event
@@ -336,6 +339,11 @@ class SqlUnitOfWork:
             await connection.close()
             # An exit without a connection has nothing to roll back, and must not fail on one.
             self._connection = None
+
+
+def _about(event: dict[str, Any], owner_id: Any, note_id: Any) -> bool:
+    """Whether a held-back event is about this note."""
+    return bool(event["event_owner_id"] == owner_id and event["event_note_id"] == note_id)
 
 
 async def _commit(connection: AsyncConnection) -> None:
