@@ -382,7 +382,8 @@ async def _sweep(settings: Settings) -> str:
         await shutdown(container)
     return (
         f"swept {swept.login_failures} failed logins, {swept.refresh_tokens} refresh tokens, "
-        f"{swept.idempotency_keys} idempotency keys, {swept.trashed_notes} trashed notes"
+        f"{swept.idempotency_keys} idempotency keys, {swept.trashed_notes} trashed notes, "
+        f"{swept.note_events} note events, {swept.personal_tokens} personal access tokens"
     )
 
 

@@ -32,7 +32,18 @@ from starlette.types import ASGIApp
 
 from application import NotAuthenticated
 from entrypoints.container import Container, resolve, resolve_notes, shutdown
-from entrypoints.http import accounts, cors, docs, health, metrics, notes, problems, revisions
+from entrypoints.http import (
+    accounts,
+    cors,
+    docs,
+    feed,
+    health,
+    metrics,
+    notes,
+    problems,
+    revisions,
+    tokens,
+)
 from entrypoints.http.disconnects import CancelOnDisconnect
 from entrypoints.http.middleware import RequestMiddleware
 from entrypoints.http.schemas import Problem
@@ -221,9 +232,12 @@ def create_app(container: Container | None = None, *, shortcuts: bool = True) ->
     problems.install(app)
     app.add_middleware(CancelOnDisconnect, paths=("/auth/token", "/users"))
     # The router tries routes in order: the busiest first.
+    # Before the notes: /notes/changes is not a note's id.
+    feed.install(app)
     notes.install(app, shortcuts=shortcuts)
     revisions.install(app)
     accounts.install(app)
+    tokens.install(app)
     health.install(app)
     metrics.install(app)
     docs.install(app)

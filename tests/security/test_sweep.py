@@ -85,7 +85,8 @@ def test_notes_db_sweep_runs_the_sweep_for_cron(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
-        "swept 0 failed logins, 0 refresh tokens, 0 idempotency keys, 0 trashed notes"
+        "swept 0 failed logins, 0 refresh tokens, 0 idempotency keys, 0 trashed notes, "
+        "0 note events, 0 personal access tokens"
     )
 
 
