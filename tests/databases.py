@@ -29,7 +29,6 @@ from adapters.sqlalchemy.migrate import upgrade
 from adapters.sqlalchemy.urls import database_url
 from tests.owner_rule import SERVICE_STATEMENTS
 
-
 MYSQL_PREFIX = "notes_mysql_test_"
 """The names of the scratch databases the tests make on a MySQL server."""
 
@@ -56,9 +55,7 @@ async def scratch_mysql_database(server: URL) -> AsyncIterator[str]:
     admin = create_async_engine(server, poolclass=NullPool)
     try:
         async with admin.connect() as connection:
-            await connection.execute(
-                sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-            )
+            await connection.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
         async with admin.connect() as connection:

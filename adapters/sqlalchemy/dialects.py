@@ -52,8 +52,8 @@ __all__ = [
     "configure_sqlite",
     "insert_on_conflict",
     "mysql_collation",
-    "mysql_upsert",
     "mysql_table_options",
+    "mysql_upsert",
 ]
 
 _MYSQL_SQL_MODE: Final = (

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
-import asyncmy.errors  # type: ignore[import-untyped]
+import asyncmy.errors
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy.exc as sa_exc
 
