@@ -161,9 +161,14 @@ def seed_rows(owner_id: object, count: int) -> tuple[list[dict[str, object]], ob
     return rows, target, patched
 
 
+SEEDED: list[dict[str, object]] = []
+"""The rows ``seed`` wrote, for ``seed_mysql`` to write the same notes."""
+
+
 async def seed(url: str, owner_id: object, count: int) -> tuple[object, list[str]]:
     """``seed_rows`` copied into the PostgreSQL database at ``url``."""
     rows, target, patched = seed_rows(owner_id, count)
+    SEEDED[:] = rows
     columns = [c.name for c in notes.c if c.name != "search_vector"]
     records = [tuple(row[c] for c in columns) for row in rows]
     engine = create_engine(url)
@@ -205,7 +210,7 @@ class Reference:
         self._log.close()
 
 
-def mysql_server() -> sa.URL | None:
+async def mysql_server() -> sa.URL | None:
     """The MySQL server to measure on: ``BENCH_MYSQL_URL``, or root at 127.0.0.1:3306 if
     it answers; ``None`` without one."""
     url = database_url(os.environ.get("BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql"))
@@ -219,15 +224,16 @@ def mysql_server() -> sa.URL | None:
             await engine.dispose()
 
     try:
-        asyncio.run(ping())
+        await ping()
     except Exception:  # noqa: BLE001 - any failure: no server to measure on
         return None
     return url
 
 
-async def seed_mysql(url: str, postgres_url: str, owner_id: object, count: int) -> None:
-    """The bench user (its row, so the same token works) and ``seed_rows`` in MySQL."""
-    rows, _, _ = seed_rows(owner_id, count)
+async def seed_mysql(url: str, postgres_url: str, owner_id: object) -> None:
+    """The bench user (its row, so the same token works) and the notes ``seed`` wrote, in
+    MySQL."""
+    rows = SEEDED
     source = create_engine(postgres_url)
     async with source.connect() as connection:
         user = (
@@ -344,7 +350,7 @@ async def _main(options: argparse.Namespace) -> None:
         on_mysql = None
         mysql_url = None
         try:
-            server = None if options.no_mysql else mysql_server()
+            server = None if options.no_mysql else await mysql_server()
             if server is not None:
                 mysql_url = await bouncer.enter_async_context(scratch_mysql_database(server))
                 await migrated(mysql_url)
@@ -369,7 +375,7 @@ async def _main(options: argparse.Namespace) -> None:
             target, PATCH_IDS[:] = await seed(url, UUID(owner), options.notes)
             print(f"seeded {options.notes:,} notes", flush=True)
             if mysql_url is not None:
-                await seed_mysql(mysql_url, url, UUID(owner), options.notes)
+                await seed_mysql(mysql_url, url, UUID(owner))
                 on_mysql = ServerProcess({**env, "NOTES_DATABASE_URL": mysql_url}).start()
                 print(f"seeded {options.notes:,} notes on MySQL", flush=True)
             reference = Reference(url, secret)
