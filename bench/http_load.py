@@ -15,6 +15,9 @@ load, the cold start of ``notes serve`` on the embedded database to the first 20
 ``/readyz``, and the wall time of ``tests/unit``, and writes everything to ``--results``.
 Where PgBouncer is installed, a third process, the service behind PgBouncer in transaction
 mode, takes part in the same rounds and gets a table of its own (``--no-pgbouncer``: not).
+Where a MySQL or MariaDB server answers (``BENCH_MYSQL_URL``, or root at 127.0.0.1:3306),
+one more, the service on a scratch database there, seeded with the same notes and the same
+user, does too (``--no-mysql``: not).
 
 With ``--profile``, one more GET run is recorded with py-spy into ``bench/profile-get.svg``
 (flame graph) and ``bench/profile-get.txt`` (the heaviest frames).
@@ -48,11 +51,12 @@ import sqlalchemy as sa
 
 from adapters.sqlalchemy import create_engine
 from adapters.sqlalchemy.notes import note_row
-from adapters.sqlalchemy.tables import notes
+from adapters.sqlalchemy.tables import notes, users
+from adapters.sqlalchemy.urls import database_url
 from adapters.system import Uuid7Factory
 from bench.listing import _database
 from domain import Description, Note, Tags, Title
-from tests.databases import migrated
+from tests.databases import migrated, scratch_mysql_database
 from tests.e2e.server import NOTES, ServerProcess, free_port
 from tests.pgbouncer import pgbouncer_binary, running_pgbouncer
 
@@ -130,14 +134,15 @@ PATCHED = 1000
 """How many of the seeded notes the PATCH workload spreads its writes over."""
 
 
-async def seed(url: str, owner_id: object, count: int) -> tuple[object, list[str]]:
+def seed_rows(owner_id: object, count: int) -> tuple[list[dict[str, object]], object, list[str]]:
     """``count`` notes of ``owner_id``'s, eight random words each; note 4321 alone also
-    holds ``SELECTIVE``. Returns the id of a note to GET, and ``PATCHED`` ids to PATCH."""
+    holds ``SELECTIVE``, as rows; the id of a note to GET, and ``PATCHED`` ids to PATCH."""
     rng = random.Random(1)
     ids = Uuid7Factory()
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    columns = [c.name for c in notes.c if c.name != "search_vector"]
-    records, target, patched = [], None, []
+    rows: list[dict[str, object]] = []
+    target: object = None
+    patched: list[str] = []
     for i in range(count):
         words = rng.sample(VOCABULARY, 8) + ([SELECTIVE] if i == 4321 else [])
         note = Note.create(
@@ -152,8 +157,20 @@ async def seed(url: str, owner_id: object, count: int) -> tuple[object, list[str
             target = note.id
         if i % max(1, count // PATCHED) == 0 and len(patched) < PATCHED:
             patched.append(str(note.id))
-        row = note_row(note)
-        records.append(tuple(row[c] for c in columns))
+        rows.append(note_row(note))
+    return rows, target, patched
+
+
+SEEDED: list[dict[str, object]] = []
+"""The rows ``seed`` wrote, for ``seed_mysql`` to write the same notes."""
+
+
+async def seed(url: str, owner_id: object, count: int) -> tuple[object, list[str]]:
+    """``seed_rows`` copied into the PostgreSQL database at ``url``."""
+    rows, target, patched = seed_rows(owner_id, count)
+    SEEDED[:] = rows
+    columns = [c.name for c in notes.c if c.name != "search_vector"]
+    records = [tuple(row[c] for c in columns) for row in rows]
     engine = create_engine(url)
     async with engine.connect() as connection:
         raw = (await connection.get_raw_connection()).driver_connection
@@ -194,6 +211,47 @@ class Reference:
         self.process.terminate()
         self.process.wait(10)
         self._log.close()
+
+
+async def mysql_server() -> sa.URL | None:
+    """The MySQL server to measure on: ``BENCH_MYSQL_URL``, or root at 127.0.0.1:3306 if
+    it answers; ``None`` without one."""
+    url = database_url(os.environ.get("BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql"))
+
+    async def ping() -> None:
+        engine = create_engine(url, connect_timeout=2.0)
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+        finally:
+            await engine.dispose()
+
+    try:
+        await ping()
+    except Exception:  # noqa: BLE001 - any failure: no server to measure on
+        return None
+    return url
+
+
+async def seed_mysql(url: str, postgres_url: str, owner_id: object) -> None:
+    """The bench user (its row, so the same token works) and the notes ``seed`` wrote, in
+    MySQL."""
+    rows = SEEDED
+    source = create_engine(postgres_url)
+    async with source.connect() as connection:
+        user = (
+            (await connection.execute(sa.select(users).where(users.c.id == owner_id)))
+            .mappings()
+            .one()
+        )
+    await source.dispose()
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(users.insert(), [dict(user)])
+        for start in range(0, len(rows), 2000):
+            await connection.execute(notes.insert(), rows[start : start + 2000])
+        await connection.execute(sa.text("ANALYZE TABLE notes"))
+    await engine.dispose()
 
 
 def reset_peak_rss(pid: int) -> None:
@@ -290,9 +348,15 @@ async def _main(options: argparse.Namespace) -> None:
         service = ServerProcess(env).start()
         reference = None
         # The same service behind PgBouncer in transaction mode, when PgBouncer is there.
-        bouncer = contextlib.ExitStack()
+        bouncer = contextlib.AsyncExitStack()
         pooled = None
+        on_mysql = None
+        mysql_url = None
         try:
+            server = None if options.no_mysql else await mysql_server()
+            if server is not None:
+                mysql_url = await bouncer.enter_async_context(scratch_mysql_database(server))
+                await migrated(mysql_url)
             if pgbouncer_binary() is not None and not options.no_pgbouncer:
                 through = bouncer.enter_context(
                     running_pgbouncer(sa.make_url(url), "transaction", pool_size=20)
@@ -313,6 +377,10 @@ async def _main(options: argparse.Namespace) -> None:
 
             target, PATCH_IDS[:] = await seed(url, UUID(owner), options.notes)
             print(f"seeded {options.notes:,} notes", flush=True)
+            if mysql_url is not None:
+                await seed_mysql(mysql_url, url, UUID(owner))
+                on_mysql = ServerProcess({**env, "NOTES_DATABASE_URL": mysql_url}).start()
+                print(f"seeded {options.notes:,} notes on MySQL", flush=True)
             reference = Reference(url, secret)
             workloads = [
                 Workload("GET /notes/{id}", f"/notes/{target}", "auth.lua"),
@@ -327,6 +395,8 @@ async def _main(options: argparse.Namespace) -> None:
             apps = {"service": service.base_url, "reference": reference.base_url}
             if pooled is not None:
                 apps["pgbouncer"] = pooled.base_url
+            if on_mysql is not None:
+                apps["mysql"] = on_mysql.base_url
             token = login(service.base_url, "bench", password)
             for workload in workloads:
                 for base in apps.values():
@@ -368,7 +438,9 @@ async def _main(options: argparse.Namespace) -> None:
                 reference.stop()
             if pooled is not None:
                 pooled.stop()
-            bouncer.close()
+            if on_mysql is not None:
+                on_mysql.stop()
+            await bouncer.aclose()
             service.stop()
     cold = unit = float("nan")
     if not options.quick:
@@ -442,6 +514,24 @@ def render(
                 f"| `{name}` | {med(b, 'rps'):,.0f} | {med(b, 'p50_ms'):.2f} ms | "
                 f"{med(b, 'p99_ms'):.2f} ms | **{med(b, 'rps') / med(r, 'rps'):.2f}** |"
             )
+    on_mysql = {name: runs for name, runs in results.items() if "mysql" in runs}
+    if on_mysql:
+        lines += [
+            "",
+            "The same service on MySQL/MariaDB (the same notes and user), in the same rounds; "
+            "the ratio is to the reference on PostgreSQL:",
+            "",
+            "| workload | on MySQL req/s | p50 | p99 | ratio | service on PostgreSQL req/s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name, runs in on_mysql.items():
+            m, r, s = runs["mysql"], runs["reference"], runs["service"]
+            errors = sum(run.errors for run in m)
+            lines.append(
+                f"| `{name}` | {med(m, 'rps'):,.0f} | {med(m, 'p50_ms'):.2f} ms | "
+                f"{med(m, 'p99_ms'):.2f} ms | **{med(m, 'rps') / med(r, 'rps'):.2f}** | "
+                f"{med(s, 'rps'):,.0f}" + (f" ({errors} errors)" if errors else "") + " |"
+            )
     lines += [
         "",
         f"- Service worker's peak RSS (VmHWM) under the GET load: {peak_rss:.1f} MB "
@@ -471,6 +561,7 @@ def main() -> None:
     parser.add_argument(
         "--no-pgbouncer", action="store_true", help="skip the runs through PgBouncer"
     )
+    parser.add_argument("--no-mysql", action="store_true", help="skip the runs on MySQL")
     asyncio.run(_main(parser.parse_args()))
 
 

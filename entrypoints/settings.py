@@ -45,6 +45,10 @@ _SCHEMES = {
     "postgres": "postgresql+asyncpg",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
     "sqlite": "sqlite+aiosqlite",
+    "mysql+asyncmy": "mysql+asyncmy",
+    "mysql": "mysql+asyncmy",
+    "mariadb+asyncmy": "mysql+asyncmy",
+    "mariadb": "mysql+asyncmy",
 }
 
 
@@ -77,9 +81,11 @@ class Settings(BaseSettings):
         description=(
             "Where notes are stored: `memory://` (in the process, gone when it stops), "
             "`postgresql+asyncpg://user:password@host:port/database`, "
-            "`sqlite+aiosqlite:///path/to/notes.sqlite3`, or unset for a PostgreSQL server "
-            "embedded in the service, kept under `data_dir`. `postgresql://` and `sqlite://` "
-            "are accepted and given the async driver."
+            "`sqlite+aiosqlite:///path/to/notes.sqlite3`, "
+            "`mysql+asyncmy://user:password@host:port/database` (MySQL 8 or MariaDB 10.11+), "
+            "or unset for a PostgreSQL server embedded in the service, kept under `data_dir`. "
+            "`postgresql://`, `sqlite://`, `mysql://` and `mariadb://` are accepted and given "
+            "the async driver."
         ),
     )
     database_pooler: DatabasePooler = Field(
@@ -251,7 +257,8 @@ class Settings(BaseSettings):
         if not separator or scheme.lower() not in _SCHEMES:
             raise PydanticCustomError(
                 "database_url_scheme",
-                "must be memory://, postgresql+asyncpg://… or sqlite+aiosqlite:///…, "
+                "must be memory://, postgresql+asyncpg://…, sqlite+aiosqlite:///… or "
+                "mysql+asyncmy://…, "
                 "not a URL with scheme '{scheme}'",
                 {"scheme": scheme},
             )

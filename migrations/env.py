@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from adapters.sqlalchemy.engine import migration_engine
-from adapters.sqlalchemy.tables import include_in_comparison, metadata
+from adapters.sqlalchemy.tables import comparison_filter, metadata
 
 config = context.config
 # Any fixed number: held while migrating so that two processes starting at once do not both
@@ -53,7 +53,7 @@ def _configure(connection: sa.Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         transaction_per_migration=True,
         compare_type=True,
-        include_object=include_in_comparison,
+        include_object=comparison_filter(connection.dialect.name),
     )
 
 

@@ -11,8 +11,10 @@ import pytest
 
 from application import UnitOfWorkFactory
 
-BACKENDS = ["memory", "sqlite", "postgres", "pgbouncer_transaction", "pgbouncer_session"]
-"""``pgbouncer_*``: the PostgreSQL database through a real PgBouncer in that pool mode."""
+BACKENDS = ["memory", "sqlite", "postgres", "pgbouncer_transaction", "pgbouncer_session", "mysql"]
+"""``pgbouncer_*``: the PostgreSQL database through a real PgBouncer in that pool mode;
+``mysql``: a MySQL or MariaDB database on the server of ``TEST_MYSQL_URL`` (skipped, saying
+so, without one)."""
 
 
 def open_backend(request: pytest.FixtureRequest, name: str) -> UnitOfWorkFactory:

@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory import MemoryDatabase
 from adapters.sqlalchemy import SqlDatabase, create_engine
 from adapters.sqlalchemy.engine import Pooler
-from tests.databases import empty_tables, migrated, postgres_server, scratch_postgres_database
+from tests.databases import (
+    empty_tables,
+    migrated,
+    postgres_server,
+    require_mysql,
+    scratch_mysql_database,
+    scratch_postgres_database,
+)
 from tests.owner_rule import SERVICE_STATEMENTS, violations
 from tests.pgbouncer import running_pgbouncer
 
@@ -126,3 +133,25 @@ async def sqlite_engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
 async def sqlite_database(sqlite_engine: AsyncEngine) -> SqlDatabase:
     await empty_tables(sqlite_engine)
     return SqlDatabase(sqlite_engine)
+
+
+@pytest.fixture(scope="session")
+async def mysql_url() -> AsyncIterator[str]:
+    """A migrated MySQL (or MariaDB) database of this session's own, on the server of
+    ``TEST_MYSQL_URL``; without it, the tests that need one are skipped."""
+    async with scratch_mysql_database(require_mysql()) as url:
+        await migrated(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def mysql_engine(mysql_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(mysql_url, pool_size=5, max_overflow=20)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def mysql_database(mysql_engine: AsyncEngine) -> SqlDatabase:
+    await empty_tables(mysql_engine)
+    return SqlDatabase(mysql_engine)

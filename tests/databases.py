@@ -1,4 +1,5 @@
-"""Real databases for the tests: PostgreSQL and SQLite, built by the service's migrations.
+"""Real databases for the tests: PostgreSQL, SQLite and MySQL/MariaDB, built by the service's
+migrations.
 
 PostgreSQL comes from ``TEST_DATABASE_URL`` when it is set (any server the tests may create
 a database on), otherwise from an embedded server started once per test session. Either way
@@ -15,15 +16,51 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from adapters.embedded_postgres import EmbeddedPostgres
 from adapters.sqlalchemy import metadata
 from adapters.sqlalchemy.migrate import upgrade
+from adapters.sqlalchemy.urls import database_url
 from tests.owner_rule import SERVICE_STATEMENTS
+
+MYSQL_PREFIX = "notes_mysql_test_"
+"""The names of the scratch databases the tests make on a MySQL server."""
+
+
+def mysql_server() -> URL | None:
+    """The URL of the MySQL (or MariaDB) server of ``TEST_MYSQL_URL``, if it is set; the
+    tests make their scratch databases on it."""
+    configured = os.environ.get("TEST_MYSQL_URL")
+    return database_url(configured) if configured else None
+
+
+def require_mysql() -> URL:
+    """``mysql_server()``, or skip the test, saying why."""
+    server = mysql_server()
+    if server is None:
+        pytest.skip("TEST_MYSQL_URL is not set: no MySQL or MariaDB server to run on")
+    return server
+
+
+@asynccontextmanager
+async def scratch_mysql_database(server: URL) -> AsyncIterator[str]:
+    """A new, empty database on the MySQL ``server``, dropped afterwards; yields its URL."""
+    name = f"{MYSQL_PREFIX}{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, poolclass=NullPool)
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        await admin.dispose()
 
 
 def asyncpg_url(url: str) -> URL:

@@ -1,6 +1,7 @@
-"""The SQL persistence adapter: PostgreSQL through asyncpg and SQLite through aiosqlite.
+"""The SQL persistence adapter: PostgreSQL through asyncpg, SQLite through aiosqlite, MySQL
+and MariaDB through asyncmy.
 
-One schema (``tables``); what differs between PostgreSQL and SQLite (``dialects``); a unit
+One schema (``tables``); what differs between the databases (``dialects``); a unit
 of work (``unit_of_work``) that owns one connection and one transaction, with one repository
 module per aggregate (``notes``, ``users``, ``refresh_tokens``, ``login_failures``,
 ``idempotency_keys``); driver errors judged once (``errors``); several hosts in a URL

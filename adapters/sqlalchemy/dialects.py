@@ -1,28 +1,124 @@
-"""What differs between PostgreSQL and SQLite, in one place.
+"""What differs between PostgreSQL, SQLite and MySQL/MariaDB, in one place.
 
 SQLite has no row locks: a unit of work that writes (or reads for update) takes the
 database's write lock when its transaction begins (``BEGIN IMMEDIATE``), which is how it
 keeps the port's locking promise. Each dialect has its own ``INSERT … ON CONFLICT``.
+
+MySQL 8 and MariaDB 10.11+ (dialect name ``mysql``) lock rows as PostgreSQL does, under
+READ COMMITTED (``engine.MYSQL_ISOLATION``). Each connection works in UTC, in strict SQL
+mode, with lock waits and statements bounded (``configure_mysql``). The repositories take
+SQLite's path (one statement after the other: MySQL has no ``RETURNING`` and no
+data-modifying CTEs); search narrows with a FULLTEXT index and decides exactly
+(``adapters.sqlalchemy.finding``); the quota triggers of migration 0004 ``SIGNAL`` the
+messages SQLite raises.
+
+Writing a migration (or a statement) that works on MySQL too:
+
+* Create each table with ``**mysql_table_options(op.get_bind())``: InnoDB, ``utf8mb4``
+  (every character, 4-byte ones included) and a binary, no-pad collation, so that text
+  compares exactly as on the other databases (MySQL's default collations ignore case,
+  accents and trailing spaces). Something compared regardless of case is stored
+  lower-cased in a column of its own, as ``users.username_key`` is.
+* Timestamps: ``sa.DateTime(timezone=True).with_variant(MYSQL_DATETIME, "mysql")`` (a plain
+  ``DATETIME`` drops the microseconds); columns of ``UtcDateTime`` in ``tables.py`` do it
+  themselves. Text that may exceed 65,535 bytes (user content): ``LONG_TEXT``
+  (``MEDIUMTEXT`` on MySQL). A ``TEXT`` column cannot be a plain index's key, nor carry a
+  literal default: give a default as an expression (``sa.text("('')")``) on MySQL. An
+  index's key is at most 3,072 bytes, 4 per character: a ``VARCHAR(255)`` fits.
+* No ``RETURNING``, no ``ON CONFLICT``, no data-modifying CTE, no partial or GIN index, no
+  ``ALTER INDEX``: write the MySQL branch with ``SELECT … FOR UPDATE`` then the write
+  (``mysql.insert(…).on_duplicate_key_update`` for an upsert), and skip or replace the
+  index (and name what is skipped in ``tables.SKIPPED_ON_MYSQL`` so the autogenerate
+  comparison agrees).
+* DDL commits by itself on MySQL: a failing revision leaves the statements before it
+  applied, so each revision should be safe to run again from its start or be small.
+* Triggers: ``SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = …``; ``errors.py`` reads the
+  message.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.finding import RELEVANCE_FUNCTION, sqlite_relevance
 
-__all__ = ["begin_for_write", "configure_sqlite", "insert_on_conflict"]
+__all__ = [
+    "begin_for_write",
+    "configure_mysql",
+    "configure_sqlite",
+    "insert_on_conflict",
+    "mysql_collation",
+    "mysql_table_options",
+    "mysql_upsert",
+]
+
+_MYSQL_SQL_MODE: Final = (
+    "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+    "NO_ENGINE_SUBSTITUTION"
+)
 
 _BEGIN = "sqlite_begin"
 
 
 def insert_on_conflict(table: sa.Table, dialect: str) -> postgresql.Insert | sqlite.Insert:
-    """``INSERT`` into ``table`` with the dialect's ``ON CONFLICT`` clauses available."""
+    """``INSERT`` into ``table`` with the dialect's ``ON CONFLICT`` clauses available
+    (PostgreSQL and SQLite; MySQL has ``mysql_upsert``)."""
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def mysql_upsert(table: sa.Table) -> mysql.Insert:
+    """``INSERT`` into ``table`` with MySQL's ``ON DUPLICATE KEY UPDATE`` available."""
+    return mysql.insert(table)
+
+
+def mysql_collation(bind: sa.Connection) -> str:
+    """The binary, no-pad ``utf8mb4`` collation of the server ``bind`` is connected to:
+    text compares exactly, trailing spaces included, as on PostgreSQL and SQLite."""
+    mariadb = getattr(bind.dialect, "is_mariadb", False)
+    return "utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin"
+
+
+def mysql_table_options(bind: sa.Connection) -> dict[str, str]:
+    """The options of a new table on MySQL (nothing elsewhere): see the module docstring."""
+    if bind.dialect.name != "mysql":
+        return {}
+    return {
+        "mysql_engine": "InnoDB",
+        "mysql_charset": "utf8mb4",
+        "mysql_collate": mysql_collation(bind),
+    }
+
+
+def configure_mysql(engine: AsyncEngine, *, statement_timeout: float | None) -> None:
+    """Set up each new MySQL connection: UTC (timestamps are stored as UTC wall time),
+    strict SQL mode (a value that does not fit is an error, never truncated), the
+    ``utf8mb4`` character set and, with ``statement_timeout``, the longest a statement
+    runs and a lock is waited for (MariaDB's ``max_statement_time``; MySQL bounds only
+    reads, with ``max_execution_time``)."""
+
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The dialect has read the server's version on the pool's first connection.
+        mariadb = bool(getattr(engine.dialect, "is_mariadb", False))
+        settings = [
+            "time_zone = '+00:00'",
+            f"sql_mode = '{_MYSQL_SQL_MODE}'",
+        ]
+        if statement_timeout is not None:
+            settings.append(f"innodb_lock_wait_timeout = {max(1, int(statement_timeout))}")
+            if mariadb:
+                settings.append(f"max_statement_time = {statement_timeout:.3f}")
+            else:
+                settings.append(f"max_execution_time = {int(statement_timeout * 1000)}")
+        cursor = dbapi_connection.cursor()
+        collation = "utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin"
+        cursor.execute(f"SET NAMES utf8mb4 COLLATE {collation}")
+        cursor.execute("SET SESSION " + ", ".join(settings))
+        cursor.close()
 
 
 def begin_for_write(connection: AsyncConnection) -> None:

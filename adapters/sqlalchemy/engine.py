@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any, Final, Literal, get_args
 
@@ -10,11 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
 
 from adapters.sqlalchemy import freshness
-from adapters.sqlalchemy.dialects import configure_sqlite
+from adapters.sqlalchemy.dialects import configure_mysql, configure_sqlite
 from adapters.sqlalchemy.gate import add_gate
 from adapters.sqlalchemy.urls import database_url
 
-__all__ = ["POOLERS", "Pooler", "connect_options", "create_engine", "migration_engine"]
+__all__ = [
+    "MYSQL_ISOLATION",
+    "POOLERS",
+    "Pooler",
+    "connect_options",
+    "create_engine",
+    "migration_engine",
+    "mysql_connect_options",
+]
 
 Pooler = Literal["none", "session", "transaction"]
 """What stands between the service and PostgreSQL: nothing (or a pooler that gives each
@@ -55,6 +64,28 @@ def connect_options(
     return options
 
 
+MYSQL_ISOLATION: Final = "READ COMMITTED"
+"""The isolation of MySQL transactions: PostgreSQL's default, which the ports are written
+for. Each statement reads what is committed when it starts, and a locking read (``FOR
+UPDATE``) locks the rows it finds, not the gaps between them: under MySQL's default,
+REPEATABLE READ, a read after a lock wait would still see the snapshot of the
+transaction's first read, and gap locks would make concurrent inserts of different
+owners' notes deadlock."""
+
+
+def mysql_connect_options(
+    *, connect_timeout: float, statement_timeout: float | None
+) -> dict[str, Any]:
+    """The asyncmy connection arguments: bounded waits for a new connection and, when
+    ``statement_timeout`` is set, for each answer (a server that stops answering fails the
+    statement instead of hanging it; the server's own limit, set on each connection by
+    ``configure_mysql``, ends the statement a second earlier)."""
+    options: dict[str, Any] = {"connect_timeout": max(1, math.ceil(connect_timeout))}
+    if statement_timeout is not None:
+        options["read_timeout"] = statement_timeout + 1.0
+    return options
+
+
 def _statement_name() -> str:
     return f"__notes_{uuid.uuid4().hex}__"
 
@@ -72,11 +103,13 @@ def create_engine(
     pooler: Pooler = "none",
     echo: bool = False,
 ) -> AsyncEngine:
-    """An async engine for ``postgresql+asyncpg://…`` or ``sqlite+aiosqlite://…``.
+    """An async engine for ``postgresql+asyncpg://…``, ``sqlite+aiosqlite://…`` or
+    ``mysql+asyncmy://…`` (MySQL 8, MariaDB 10.11+).
 
     Every wait is bounded, so an unreachable database fails a request within seconds instead of
     hanging it: ``pool_timeout`` for a free pooled connection, ``connect_timeout`` for a new
-    one, ``statement_timeout`` for one statement on PostgreSQL (lock waits included).
+    one, ``statement_timeout`` for one statement on PostgreSQL and MySQL (lock waits
+    included).
     Connections the server dropped (a restart, a failover) are replaced by the unit of work,
     which runs its first statement again on a new connection when the pooled one turns out
     dead (see ``SqlUnitOfWork``); ``pool_pre_ping`` would find them before they are handed
@@ -118,9 +151,23 @@ def create_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_recycle=pool_recycle,
-        connect_args=connect_options(
-            pooler, connect_timeout=connect_timeout, statement_timeout=statement_timeout
-        ),
+    )
+    if parsed.get_backend_name() == "mysql":
+        engine = create_async_engine(
+            parsed,
+            **options,
+            isolation_level=MYSQL_ISOLATION,
+            connect_args=mysql_connect_options(
+                connect_timeout=connect_timeout, statement_timeout=statement_timeout
+            ),
+        )
+        configure_mysql(engine, statement_timeout=statement_timeout)
+        freshness.install(engine)
+        if max_overflow >= 0:
+            add_gate(engine, pool_size + max_overflow, pool_timeout)
+        return engine
+    options["connect_args"] = connect_options(
+        pooler, connect_timeout=connect_timeout, statement_timeout=statement_timeout
     )
     engine = create_async_engine(parsed, **options)
     freshness.install(engine)
@@ -135,6 +182,14 @@ def migration_engine(url: str | sa.URL) -> AsyncEngine:
     """An engine of one connection at a time for schema work: safe behind any pooler, since
     migrations are not on a hot path."""
     parsed = database_url(url)
+    if parsed.get_backend_name() == "mysql":
+        engine = create_async_engine(
+            parsed,
+            poolclass=NullPool,
+            connect_args=mysql_connect_options(connect_timeout=10.0, statement_timeout=None),
+        )
+        configure_mysql(engine, statement_timeout=None)
+        return engine
     if parsed.get_backend_name() != "postgresql":
         return create_async_engine(parsed, poolclass=NullPool)
     options = connect_options("transaction")

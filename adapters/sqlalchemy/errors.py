@@ -2,6 +2,10 @@
 
 An error comes either from SQLAlchemy (a ``DBAPIError`` wrapping the driver's) or from
 asyncpg itself, for statements sent to it directly; ``failure_of`` reads both alike.
+MySQL's errors (asyncmy's) carry MySQL's error number, read by the same rules: a deadlock
+or a lock wait that timed out lost a race (``Conflict``), a duplicate key or a broken
+foreign key conflicts with stored data, a value that does not fit is the client's, a lost
+connection or a server going away leaves it dead.
 ``port_error`` is what the core sees instead: ``Conflict``, ``StorageUnavailable`` or
 ``OutcomeUnknown``, with a message naming the driver's error (for the log, never for
 clients), or the error itself when it is a bug.
@@ -14,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
+import asyncmy.errors
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy.exc as sa_exc
 
@@ -30,6 +35,7 @@ __all__ = [
     "Failure",
     "cause",
     "describe",
+    "duplicate_key",
     "failure_of",
     "port_error",
     "translated",
@@ -46,9 +52,20 @@ _INTEGRITY_CLASS: Final = "23"
 _DATA_CLASS: Final = "22"
 _READ_ONLY: Final = "25006"
 # Raised by the quota triggers of migration 0004: by SQLSTATE on PostgreSQL, by message on
-# SQLite.
+# SQLite and MySQL.
 _QUOTA_STATES: Final = {"NQ001": "notes", "NQ002": "stored bytes"}
 _QUOTA_MESSAGES: Final = {"notes quota: notes": "notes", "notes quota: bytes": "stored bytes"}
+
+# MySQL error numbers, by what they mean here.
+_MYSQL_DEAD: Final = frozenset({1053, 1927, 2006, 2013, 2055, 4031})  # gone, killed, shut down
+_MYSQL_UNAVAILABLE: Final = frozenset(
+    {1021, 1040, 1203, 1317, 1969, 2002, 2003, 3024}  # full, too many, interrupted, timed out
+)
+_MYSQL_RETRYABLE: Final = frozenset({1205, 1213})  # lock wait timeout, deadlock
+_MYSQL_INTEGRITY: Final = frozenset({1048, 1062, 1451, 1452, 3819, 4025})
+_MYSQL_DATA: Final = frozenset({1264, 1265, 1292, 1366, 1367, 1406, 3140})
+_MYSQL_READ_ONLY: Final = frozenset({1290, 1792, 1836})
+_MYSQL_SIGNAL: Final = 1644  # a trigger's SIGNAL: its message says which quota
 
 DRIVER_ERRORS: Final = (
     OSError,
@@ -92,6 +109,25 @@ def _driver_error(error: BaseException) -> BaseException:
     return error
 
 
+def _mysql_code(error: BaseException) -> int:
+    """MySQL's error number of an asyncmy error; 0 for any other error."""
+    if isinstance(error, asyncmy.errors.MySQLError) and error.args:
+        code = error.args[0]
+        return code if isinstance(code, int) else 0
+    return 0
+
+
+def _mysql_message(error: BaseException) -> str:
+    if isinstance(error, asyncmy.errors.MySQLError) and len(error.args) > 1:
+        return str(error.args[1])
+    return ""
+
+
+def duplicate_key(error: BaseException | None) -> bool:
+    """Whether ``error`` is MySQL's refusal of a duplicate key."""
+    return error is not None and _mysql_code(_driver_error(error)) == 1062
+
+
 def _sqlstate(error: BaseException) -> str:
     code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
     return code if isinstance(code, str) else ""
@@ -115,8 +151,10 @@ def failure_of(error: BaseException, *, closed: bool) -> Failure:
         or isinstance(driver, OSError)
         # The server's farewell: terminated by an administrator or shutting down.
         or _sqlstate(driver) in {"57P01", "57P02", "57P03"}
+        or _mysql_code(driver) in _MYSQL_DEAD
     )
-    return Failure(dead=dead, read_only=_sqlstate(driver) == _READ_ONLY, unsent=unsent)
+    read_only = _sqlstate(driver) == _READ_ONLY or _mysql_code(driver) in _MYSQL_READ_ONLY
+    return Failure(dead=dead, read_only=read_only, unsent=unsent)
 
 
 def describe(error: BaseException) -> str:
@@ -127,10 +165,17 @@ def describe(error: BaseException) -> str:
     kind = type(driver)
     name = f"{kind.__module__}.{kind.__qualname__}"
     sqlstate = _sqlstate(driver)
-    quotes_values = sqlstate[:2] == _DATA_CLASS or isinstance(
-        driver, asyncpg.DataError | sa_exc.StatementError
+    code = _mysql_code(driver)
+    if code:
+        sqlstate = f"mysql {code}"
+    quotes_values = (
+        sqlstate[:2] == _DATA_CLASS
+        or code in _MYSQL_DATA
+        or code in _MYSQL_INTEGRITY  # a duplicate key's message quotes the key
+        or isinstance(driver, asyncpg.DataError | sa_exc.StatementError)
     )
-    message = "" if quotes_values else str(driver).splitlines()[0] if str(driver) else ""
+    text = _mysql_message(driver) if code else str(driver)
+    message = "" if quotes_values else text.splitlines()[0] if text else ""
     parts = [name] + ([sqlstate] if sqlstate else []) + ([message] if message else [])
     return ": ".join(parts)
 
@@ -148,9 +193,20 @@ def port_error(error: BaseException, failure: Failure, *, committing: bool) -> B
     quota = _quota(driver)
     if quota is not None:
         return quota
-    if sqlstate[:2] == _DATA_CLASS or isinstance(driver, asyncpg.DataError | sa_exc.DataError):
+    code = _mysql_code(driver)
+    if code in _MYSQL_RETRYABLE:
+        return Conflict("the write lost a race with a concurrent one")
+    if (
+        sqlstate[:2] == _DATA_CLASS
+        or code in _MYSQL_DATA
+        or isinstance(driver, asyncpg.DataError | sa_exc.DataError)
+    ):
         return InvalidData("the storage refused a value")
-    if sqlstate[:2] == _INTEGRITY_CLASS or isinstance(error, sa_exc.IntegrityError):
+    if (
+        sqlstate[:2] == _INTEGRITY_CLASS
+        or code in _MYSQL_INTEGRITY
+        or isinstance(error, sa_exc.IntegrityError)
+    ):
         return Conflict("the write conflicts with stored data")
     if sqlstate[:2] == _RETRYABLE_CLASS:
         return Conflict("the write lost a race with a concurrent one")
@@ -169,6 +225,7 @@ def port_error(error: BaseException, failure: Failure, *, committing: bool) -> B
         )
         or isinstance(driver, OSError | TimeoutError | asyncpg.InterfaceError)
         or sqlstate[:2] in _UNAVAILABLE_CLASSES
+        or code in _MYSQL_DEAD | _MYSQL_UNAVAILABLE | _MYSQL_READ_ONLY
     ):
         return StorageUnavailable("the database is unavailable", reason=reason)
     return None
@@ -200,5 +257,6 @@ def _quota(driver: BaseException) -> QuotaExceeded | None:
     state = _sqlstate(driver)
     if state in _QUOTA_STATES:
         return QuotaExceeded(_QUOTA_STATES[state])
-    what = _QUOTA_MESSAGES.get(str(driver))
+    message = _mysql_message(driver) if _mysql_code(driver) == _MYSQL_SIGNAL else str(driver)
+    what = _QUOTA_MESSAGES.get(message)
     return QuotaExceeded(what) if what is not None else None

@@ -6,6 +6,20 @@ Both databases search the encoded tokens of ``domain.search``. PostgreSQL matche
 columns (the exact same semantics, without an index) and ranks with
 ``domain.search.relevance``, registered as the SQL function ``notes_relevance``.
 
+MySQL narrows with a FULLTEXT index and decides with SQLite's ``LIKE`` conditions. InnoDB's
+FULLTEXT parser would break the promise of whole words by itself: it skips stopwords and
+tokens shorter than ``innodb_ft_min_token_size`` (3) or longer than
+``innodb_ft_max_token_size`` (84). Encoded tokens are at least 3 characters and never an
+(English) stopword, and the index is built with stopwords off (migration 0002); it covers
+``search_words``, a stored generated column holding the searchable tokens each cut to 84
+characters (``MYSQL_WORDS_SQL``), so every token is indexed. ``MATCH … AGAINST`` in boolean
+mode then asks for every token of every positive term, cut the same way (the last token of
+a prefix term as a prefix): a superset of the matching notes, found through the index; the
+``LIKE`` conditions keep exactly the matching ones. Relevance is ``domain.search.relevance``
+computed in SQL: each term's occurrences counted by ``REPLACE`` over the tokens with their
+separators doubled, so that adjacent occurrences are each counted (a phrase that overlaps
+itself, ``"a a"`` in ``a a a``, counts once per non-overlapping occurrence).
+
 On PostgreSQL the statement depends only on the *shape* of a request (its order, whether
 it filters by tags, searches, continues after a position or skips), never on its values:
 ``shaped_statement`` builds each shape once, with named bind parameters, and
@@ -24,13 +38,16 @@ from functools import lru_cache
 from typing import Any, Final, NamedTuple, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 
 from adapters.sqlalchemy.tables import notes
 from application import NoteFilter, Order, Position
 from domain.search import SearchQuery, Term, encode, relevance
 
 __all__ = [
+    "MYSQL_WORDS",
+    "MYSQL_WORDS_INDEX",
+    "MYSQL_WORDS_SQL",
     "RELEVANCE_FUNCTION",
     "Shape",
     "conditions",
@@ -44,6 +61,16 @@ __all__ = [
 ]
 
 RELEVANCE_FUNCTION: Final = "notes_relevance"
+MYSQL_WORDS: Final = "search_words"
+"""MySQL: the generated column the FULLTEXT index ``MYSQL_WORDS_INDEX`` covers."""
+MYSQL_WORDS_INDEX: Final = "ix_notes_search_words"
+_FULLTEXT_TOKEN: Final = 84  # innodb_ft_max_token_size's default
+MYSQL_WORDS_SQL: Final = (
+    "regexp_replace(concat(search_title, ' ', search_body), "
+    f"'(?<=x[0-9a-f]{{{_FULLTEXT_TOKEN - 1}}})[0-9a-f]+', '')"
+)
+"""MySQL: ``search_words`` from the searchable tokens, each cut to its first 84 characters
+(an encoded token is ``x`` and hexadecimal digits)."""
 _VECTOR = sa.literal_column("notes.search_vector", type_=postgresql.TSVECTOR())
 
 
@@ -76,6 +103,42 @@ def _like(term: Term) -> sa.ColumnElement[bool]:
     return sa.not_(matched) if term.negated else matched
 
 
+def _fulltext_query(query: SearchQuery) -> str | None:
+    """The boolean-mode ``AGAINST`` text that narrows ``query`` on MySQL: every token of every
+    positive term required, cut as ``search_words`` cuts them; ``None`` when the query has no
+    positive term (then nothing narrows it)."""
+    words: list[str] = []
+    for term in query.positive:
+        *whole, last = (encode(token)[:_FULLTEXT_TOKEN] for token in term.tokens)
+        words.extend(f"+{word}" for word in whole)
+        words.append(f"+{last}*" if term.prefix else f"+{last}")
+    return " ".join(dict.fromkeys(words)) or None
+
+
+def _mysql_count(column: sa.ColumnElement[str], term: Term) -> sa.ColumnElement[int]:
+    """How many times ``term`` occurs in the encoded tokens of ``column`` (MySQL)."""
+    doubled = sa.func.replace(sa.func.concat(" ", column, " "), " ", "  ")
+    pattern = " " + "  ".join(encode(token) for token in term.tokens)
+    if not term.prefix:
+        pattern += " "
+    removed = sa.func.char_length(sa.func.replace(doubled, pattern, ""))
+    return (sa.func.char_length(doubled) - removed).self_group().op("DIV")(len(pattern))
+
+
+def _mysql_relevance(query: SearchQuery) -> sa.ColumnElement[float]:
+    """``domain.search.relevance`` in MySQL's SQL, as a double."""
+    title = sa.literal_column("1.0e0", sa.Float())
+    body = sa.literal_column("1.0e-1", sa.Float())
+    score: sa.ColumnElement[float] = sa.literal_column("0.0e0", sa.Float())
+    for term in query.positive:
+        score = (
+            score
+            + title * _mysql_count(notes.c.search_title, term)
+            + body * _mysql_count(notes.c.search_body, term)
+        )
+    return score
+
+
 def _encoded_query(query: SearchQuery) -> str:
     return json.dumps(
         [[[encode(t) for t in term.tokens], term.prefix, term.negated] for term in query.terms]
@@ -95,8 +158,12 @@ def sqlite_relevance(search_title: str, search_body: str, query: str) -> float:
     return relevance(_decoded_query(query), search_title.split(), search_body.split())
 
 
-def conditions(owner_id: Any, where: NoteFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses selecting the owner's notes that pass ``where``."""
+def conditions(
+    owner_id: Any, where: NoteFilter, dialect: str, *, indexed: bool = True
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses selecting the owner's notes that pass ``where``. On MySQL, with
+    ``indexed`` false, a search is not narrowed by the FULLTEXT index, which shows only what
+    was committed (InnoDB updates it at commit): for a transaction that wrote notes."""
     clauses: list[sa.ColumnElement[bool]] = [notes.c.owner_id == owner_id]
     if where.tags:
         if dialect == "postgresql":
@@ -104,6 +171,9 @@ def conditions(owner_id: Any, where: NoteFilter, dialect: str) -> list[sa.Column
             clauses.append(
                 sa.type_coerce(notes.c.tags, postgresql.ARRAY(sa.Text())).contains(wanted)
             )
+        elif dialect == "mysql":
+            wanted_json = json.dumps(list(where.tags))
+            clauses.append(sa.func.json_contains(notes.c.tags, wanted_json) == 1)
         else:
             each = sa.func.json_each(notes.c.tags).table_valued("value")
             for tag in where.tags:
@@ -112,6 +182,11 @@ def conditions(owner_id: Any, where: NoteFilter, dialect: str) -> list[sa.Column
         if dialect == "postgresql":
             clauses.append(_VECTOR.op("@@")(_tsquery(where.search)))
         else:
+            if dialect == "mysql":
+                against = _fulltext_query(where.search)
+                if against is not None and indexed:
+                    words = sa.literal_column(f"notes.{MYSQL_WORDS}", sa.Text())
+                    clauses.append(mysql.match(words, against=against).in_boolean_mode())
             clauses.extend(_like(term) for term in where.search.terms)
     return clauses
 
@@ -122,6 +197,8 @@ def score(where: NoteFilter, dialect: str) -> sa.ColumnElement[float]:
         return sa.literal(0.0, sa.Float())
     if dialect == "postgresql":
         return sa.func.ts_rank(_VECTOR, _tsquery(where.search), type_=sa.Float())
+    if dialect == "mysql":
+        return _mysql_relevance(where.search)
     return sa.func.notes_relevance(
         notes.c.search_title, notes.c.search_body, _encoded_query(where.search), type_=sa.Float()
     )
@@ -192,6 +269,7 @@ def find_statement(
     after: Position | None,
     skip: int,
     dialect: str,
+    indexed: bool = True,
 ) -> sa.Select[Any]:
     """The whole query of ``NoteRepository.find``: ``columns`` and the ``score``, with the
     values of this request bound in it. On PostgreSQL it is the shaped statement with
@@ -202,7 +280,7 @@ def find_statement(
         )
     rank = score(where, dialect)
     keys, cut = ordering(order, rank, after)
-    clauses = conditions(owner_id, where, dialect)
+    clauses = conditions(owner_id, where, dialect, indexed=indexed)
     if cut is not None:
         clauses.append(cut)
     return (

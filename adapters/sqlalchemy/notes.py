@@ -147,8 +147,12 @@ class SqlNoteRepository:
 
     def __init__(self, uow: Session) -> None:
         self._uow = uow
+        # Whether this unit of work changed notes: MySQL's FULLTEXT index does not show
+        # them before the commit, so its searches then go without it.
+        self._changed = False
 
     async def add(self, note: Note) -> None:
+        self._changed = True
         if self._uow.dialect == "postgresql":
             await self._uow.insert_note(note_row(note))
             return
@@ -160,6 +164,7 @@ class SqlNoteRepository:
         multi-row VALUES batches ("insertmanyvalues"), not a round trip per note, and reuses
         the compiled statement, where building a statement with every row's values in it
         costs five times as long. The revisions follow the same way."""
+        self._changed = True
         await self._uow.execute(INSERT, [note_row(note) for note in notes], write=True)
         await self._uow.execute(
             revision_insert(), [revision_row(note) for note in notes], write=True
@@ -224,11 +229,13 @@ class SqlNoteRepository:
                 after=after,
                 skip=skip,
                 dialect=self._uow.dialect,
+                indexed=not self._changed,
             )
             rows = (await self._uow.execute(statement, write=False)).mappings().all()
         return [Ranked(_to_note(row), float(row["score"])) for row in rows]
 
     async def update(self, note: Note, *, expected_version: int, oldest_kept: int = 1) -> bool:
+        self._changed = True
         values = note_row(note)
         del values["id"], values["owner_id"], values["created_date"]
         key = {"owner_id": note.owner_id, "note_id": note.id}
@@ -264,6 +271,7 @@ class SqlNoteRepository:
     async def trash(
         self, owner_id: UUID, note_id: UUID, *, expected_version: int, at: datetime
     ) -> bool:
+        self._changed = True
         key = {"owner_id": owner_id, "note_id": note_id}
         if self._uow.dialect == "postgresql":
             parameters = {**key, "expected_version": expected_version, "deleted_date": at}

@@ -19,7 +19,7 @@ class Session(Protocol):
 
     @property
     def dialect(self) -> str:
-        """The database's dialect name: ``postgresql`` or ``sqlite``."""
+        """The database's dialect name: ``postgresql``, ``sqlite`` or ``mysql``."""
         ...
 
     async def execute(

@@ -14,16 +14,20 @@ every node. ``placement`` reads it back.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Final, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
-from adapters.sqlalchemy.types import TagList, UtcDateTime
+from adapters.sqlalchemy.types import LONG_TEXT, TagList, UtcDateTime
 from domain import MAX_TITLE_LENGTH
 from domain.users import MAX_USERNAME_LENGTH
 
 __all__ = [
     "DATABASE_MAINTAINED",
+    "SKIPPED_ON_MYSQL",
+    "comparison_filter",
     "idempotency_keys",
     "include_in_comparison",
     "login_failures",
@@ -104,15 +108,15 @@ notes = sa.Table(
     sa.Column("id", sa.Uuid(), nullable=False),
     sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("title", sa.String(MAX_TITLE_LENGTH), nullable=False),
-    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("description", LONG_TEXT, nullable=False),
     sa.Column("tags", TagList(), nullable=False),
     sa.Column("created_date", UtcDateTime(), nullable=False),
     sa.Column("updated_date", UtcDateTime(), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False),
     # The searchable tokens of the title and of the description, encoded (domain.search),
     # space-separated. PostgreSQL derives its tsvector from them.
-    sa.Column("search_title", sa.Text(), nullable=False, server_default=""),
-    sa.Column("search_body", sa.Text(), nullable=False, server_default=""),
+    sa.Column("search_title", LONG_TEXT, nullable=False, server_default=""),
+    sa.Column("search_body", LONG_TEXT, nullable=False, server_default=""),
     sa.CheckConstraint("version >= 1", name="version_positive"),
     # Ids are unique everywhere (UUIDv7); the key starts with the owner for sharding.
     sa.PrimaryKeyConstraint("owner_id", "id"),
@@ -132,7 +136,7 @@ note_revisions = sa.Table(
     sa.Column("note_id", sa.Uuid(), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("title", sa.String(MAX_TITLE_LENGTH), nullable=False),
-    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("description", LONG_TEXT, nullable=False),
     sa.Column("tags", TagList(), nullable=False),
     sa.Column("updated_date", UtcDateTime(), nullable=False),
     # One note's revisions, newest first, are a backward scan of this key.
@@ -146,7 +150,7 @@ trashed_notes = sa.Table(
     sa.Column("id", sa.Uuid(), nullable=False),
     sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("title", sa.String(MAX_TITLE_LENGTH), nullable=False),
-    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("description", LONG_TEXT, nullable=False),
     sa.Column("tags", TagList(), nullable=False),
     sa.Column("created_date", UtcDateTime(), nullable=False),
     sa.Column("updated_date", UtcDateTime(), nullable=False),
@@ -217,7 +221,7 @@ idempotency_keys = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("fingerprint", sa.String(64), nullable=False),
     # The notes the write produced, as JSON (application.idempotency.result_of).
-    sa.Column("result", sa.Text(), nullable=False),
+    sa.Column("result", sa.Text().with_variant(mysql.LONGTEXT(), "mysql"), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
     info={"owner": "owner_id"},
@@ -245,9 +249,14 @@ note_quota = sa.Table(
     info={"reference": True},
 )
 
-DATABASE_MAINTAINED: Final = frozenset({"search_vector", "ix_notes_search_vector"})
-"""What PostgreSQL's migrations add and the database maintains itself, outside the tables
-declared here: the notes' tsvector (a stored generated column) and its GIN index."""
+DATABASE_MAINTAINED: Final = frozenset(
+    {"search_vector", "ix_notes_search_vector", "search_words", "ix_notes_search_words"}
+)
+"""What the migrations add and the database maintains itself, outside the tables declared
+here: the notes' tsvector (a stored generated column) and its GIN index on PostgreSQL, the
+tokens and their FULLTEXT index on MySQL."""
+SKIPPED_ON_MYSQL: Final = frozenset({"ix_notes_tags"})
+"""Declared here, and not made on MySQL: a JSON column cannot be a plain index's key."""
 
 
 def include_in_comparison(
@@ -255,6 +264,22 @@ def include_in_comparison(
 ) -> bool:
     """Alembic's ``include_object`` hook: compare everything but ``DATABASE_MAINTAINED``."""
     return name not in DATABASE_MAINTAINED
+
+
+def comparison_filter(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
+    """``include_in_comparison`` for a database of ``dialect``: on MySQL, without
+    ``SKIPPED_ON_MYSQL`` too."""
+    if dialect != "mysql":
+        return include_in_comparison
+
+    def include(
+        obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+    ) -> bool:
+        return name not in SKIPPED_ON_MYSQL and include_in_comparison(
+            obj, name, type_, reflected, compare_to
+        )
+
+    return include
 
 
 def owner_column(table: sa.Table) -> str | None:

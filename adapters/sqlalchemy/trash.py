@@ -32,6 +32,8 @@ _COLUMNS: Final = (
 _KEY = (_t.owner_id == sa.bindparam("owner_id"), _t.id == sa.bindparam("note_id"))
 _GET = sa.select(*_COLUMNS).where(*_KEY)
 _TAKE = trashed_notes.delete().where(*_KEY).returning(*_COLUMNS)
+_GET_FOR_UPDATE = _GET.with_for_update()
+_DELETE = trashed_notes.delete().where(*_KEY)
 _FIRST_PAGE = (
     sa.select(*_COLUMNS)
     .where(_t.owner_id == sa.bindparam("owner_id"))
@@ -89,9 +91,15 @@ class SqlTrashRepository:
         return None if row is None else _to_trashed(row)
 
     async def take(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
-        result = await self._uow.execute(
-            _TAKE, {"owner_id": owner_id, "note_id": note_id}, write=True
-        )
+        key = {"owner_id": owner_id, "note_id": note_id}
+        if self._uow.dialect == "mysql":
+            # No DELETE … RETURNING: the row is read, locked, then deleted.
+            found = await self._uow.execute(_GET_FOR_UPDATE, key, write=True)
+            row = found.mappings().first()
+            if row is not None:
+                await self._uow.execute(_DELETE, key, write=True)
+            return None if row is None else _to_trashed(row)
+        result = await self._uow.execute(_TAKE, key, write=True)
         row = result.mappings().first()
         return None if row is None else _to_trashed(row)
 

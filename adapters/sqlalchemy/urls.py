@@ -5,6 +5,9 @@ PostgreSQL accepts several hosts, to follow a failover, in either form libpq kno
 (``port=`` given apart works too). Both become the query form SQLAlchemy's asyncpg dialect
 reads. With several hosts, ``target_session_attrs=read-write`` is the default, so a new
 connection goes to whichever host is the primary now.
+
+MySQL and MariaDB (``mysql://`` or ``mariadb://``) get the asyncmy driver and, unless the URL
+says otherwise, the ``utf8mb4`` character set: every Unicode character, 4-byte ones included.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ def database_url(url: str | URL) -> URL:
         parsed = url
     if parsed.get_backend_name() == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        parsed = parsed.set(drivername="mysql+asyncmy")
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+        return parsed
     if parsed.get_backend_name() != "postgresql":
         return parsed
     parsed = parsed.set(drivername="postgresql+asyncpg")

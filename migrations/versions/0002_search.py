@@ -1,5 +1,5 @@
-"""Finding notes: searchable tokens, the PostgreSQL tsvector and its GIN index, the tags
-GIN index, and an index for the updated_desc order.
+"""Finding notes: searchable tokens, the PostgreSQL tsvector and its GIN index (on MySQL, a
+FULLTEXT index over them), the tags GIN index, and an index for the updated_desc order.
 
 Revision ID: 0002
 Revises: 0001
@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from adapters.sqlalchemy.finding import MYSQL_WORDS, MYSQL_WORDS_INDEX, MYSQL_WORDS_SQL
+from adapters.sqlalchemy.types import LONG_TEXT
 from domain.search import encode, tokens
 
 revision = "0002"
@@ -103,15 +105,30 @@ def _note_batches(bind: sa.Connection, notes: sa.TableClause, owner: Any) -> Any
 
 
 def upgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
+    dialect = op.get_bind().dialect.name
+    postgres = dialect == "postgresql"
+    # MySQL takes a default for a TEXT column only as an expression.
+    empty = sa.text("('')") if dialect == "mysql" else ""
     with op.batch_alter_table("notes") as batch:
-        batch.add_column(sa.Column("search_title", sa.Text(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("search_body", sa.Text(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("search_title", LONG_TEXT, nullable=False, server_default=empty))
+        batch.add_column(sa.Column("search_body", LONG_TEXT, nullable=False, server_default=empty))
     _backfill()
     op.create_index(
         op.f("ix_notes_owner_id_updated_date_id"), "notes", ["owner_id", "updated_date", "id"]
     )
-    op.create_index(op.f("ix_notes_tags"), "notes", ["tags"], postgresql_using="gin")
+    if dialect == "mysql":
+        # The searchable tokens, each cut to the longest token FULLTEXT indexes, and the
+        # FULLTEXT index that narrows a search (adapters.sqlalchemy.finding). Tags have no
+        # index on MySQL: a JSON column cannot be a plain index's key.
+        op.execute(
+            f"ALTER TABLE notes ADD COLUMN {MYSQL_WORDS} MEDIUMTEXT "
+            f"GENERATED ALWAYS AS ({MYSQL_WORDS_SQL}) STORED"
+        )
+        # Built without a stopword list: every token is indexed.
+        op.execute("SET SESSION innodb_ft_enable_stopword = OFF")
+        op.execute(f"CREATE FULLTEXT INDEX {MYSQL_WORDS_INDEX} ON notes ({MYSQL_WORDS})")
+    else:
+        op.create_index(op.f("ix_notes_tags"), "notes", ["tags"], postgresql_using="gin")
     if postgres:
         op.add_column(
             "notes",
@@ -123,10 +140,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
         op.drop_index("ix_notes_search_vector", table_name="notes")
         op.drop_column("notes", "search_vector")
-    op.drop_index(op.f("ix_notes_tags"), table_name="notes")
+    if dialect == "mysql":
+        op.drop_index(MYSQL_WORDS_INDEX, table_name="notes")
+        op.drop_column("notes", MYSQL_WORDS)
+    else:
+        op.drop_index(op.f("ix_notes_tags"), table_name="notes")
     op.drop_index(op.f("ix_notes_owner_id_updated_date_id"), table_name="notes")
     with op.batch_alter_table("notes") as batch:
         batch.drop_column("search_body")

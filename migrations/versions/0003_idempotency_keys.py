@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+from adapters.sqlalchemy.dialects import mysql_table_options
+from adapters.sqlalchemy.types import MYSQL_DATETIME
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+
+_TIMESTAMP = sa.DateTime(timezone=True).with_variant(MYSQL_DATETIME, "mysql")
 
 
 def upgrade() -> None:
@@ -22,9 +28,9 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Uuid(), nullable=False),
         sa.Column("key", sa.String(255), nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
-        sa.Column("result", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("result", sa.Text().with_variant(mysql.LONGTEXT(), "mysql"), nullable=False),
+        sa.Column("created_at", _TIMESTAMP, nullable=False),
+        sa.Column("expires_at", _TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(
             ["owner_id"],
             ["users.id"],
@@ -32,6 +38,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("owner_id", "key", name=op.f("pk_idempotency_keys")),
+        **mysql_table_options(op.get_bind()),
     )
 
 

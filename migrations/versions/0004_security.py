@@ -5,7 +5,8 @@ stored bytes, kept by the database itself.
 descriptions. Triggers keep it up to date in the statement that changes a note (no round
 trip of its own) and refuse an insert or update that would take the owner past the limits
 in ``note_quota`` (one row; no row: no limit), with SQLSTATE NQ001 (notes) or NQ002 (bytes)
-on PostgreSQL and the message ``notes quota: notes`` / ``notes quota: bytes`` on SQLite.
+on PostgreSQL and the message ``notes quota: notes`` / ``notes quota: bytes`` on SQLite and
+MySQL (``SIGNAL SQLSTATE '45000'``).
 
 Revision ID: 0004
 Revises: 0003
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from adapters.sqlalchemy.dialects import mysql_table_options
 
 revision = "0004"
 down_revision = "0003"
@@ -90,6 +93,42 @@ def _sqlite_triggers() -> list[str]:
     ]
 
 
+_MYSQL_SIZE = "octet_length({0}.title) + octet_length({0}.description)"
+_MYSQL_CHECK = """
+    IF EXISTS (SELECT 1 FROM note_quota q JOIN note_usage u ON u.owner_id = NEW.owner_id
+               WHERE q.id = 1 AND u.notes > q.max_notes AND {added_notes} > 0) THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'notes quota: notes';
+    END IF;
+    IF EXISTS (SELECT 1 FROM note_quota q JOIN note_usage u ON u.owner_id = NEW.owner_id
+               WHERE q.id = 1 AND u.bytes > q.max_bytes AND {added_bytes} > 0) THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'notes quota: bytes';
+    END IF;
+"""
+
+
+def _mysql_triggers() -> list[str]:
+    """SQLite's triggers in MySQL's SQL. A ``SIGNAL`` in an ``AFTER`` trigger fails the
+    statement, whose change InnoDB then undoes."""
+    new, old = _MYSQL_SIZE.format("NEW"), _MYSQL_SIZE.format("OLD")
+    upsert = (
+        "INSERT INTO note_usage (owner_id, notes, bytes) VALUES ({owner}, {notes}, {size}) "
+        "ON DUPLICATE KEY UPDATE notes = notes + {notes}, bytes = bytes + {size};"
+    )
+    return [
+        "CREATE TRIGGER notes_usage_insert AFTER INSERT ON notes FOR EACH ROW BEGIN "
+        + upsert.format(owner="NEW.owner_id", notes=1, size=f"({new})")
+        + _MYSQL_CHECK.format(added_notes=1, added_bytes=1)
+        + " END",
+        "CREATE TRIGGER notes_usage_update AFTER UPDATE ON notes FOR EACH ROW BEGIN "
+        + upsert.format(owner="NEW.owner_id", notes=0, size=f"({new} - ({old}))")
+        + _MYSQL_CHECK.format(added_notes=0, added_bytes=f"({new} - ({old}))")
+        + " END",
+        "CREATE TRIGGER notes_usage_delete AFTER DELETE ON notes FOR EACH ROW BEGIN "
+        + upsert.format(owner="OLD.owner_id", notes=-1, size=f"(-({old}))")
+        + " END",
+    ]
+
+
 def upgrade() -> None:
     with op.batch_alter_table("login_failures") as batch:
         batch.add_column(sa.Column("client", sa.String(64), nullable=False, server_default=""))
@@ -105,6 +144,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("owner_id", name=op.f("pk_note_usage")),
+        **mysql_table_options(op.get_bind()),
     )
     op.create_table(
         "note_quota",
@@ -112,12 +152,14 @@ def upgrade() -> None:
         sa.Column("max_notes", sa.BigInteger(), nullable=False),
         sa.Column("max_bytes", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_note_quota")),
+        **mysql_table_options(op.get_bind()),
     )
-    postgres = op.get_bind().dialect.name == "postgresql"
+    dialect = op.get_bind().dialect.name
+    postgres = dialect == "postgresql"
     size = (
-        "octet_length(title) + octet_length(description)"
-        if postgres
-        else "length(CAST(title AS BLOB)) + length(CAST(description AS BLOB))"
+        "length(CAST(title AS BLOB)) + length(CAST(description AS BLOB))"
+        if dialect == "sqlite"
+        else "octet_length(title) + octet_length(description)"
     )
     op.execute(
         f"INSERT INTO note_usage (owner_id, notes, bytes) "  # noqa: S608 - no input
@@ -129,6 +171,9 @@ def upgrade() -> None:
             "CREATE TRIGGER notes_usage AFTER INSERT OR UPDATE OR DELETE ON notes "
             "FOR EACH ROW EXECUTE FUNCTION notes_track_usage()"
         )
+    elif dialect == "mysql":
+        for trigger in _mysql_triggers():
+            op.execute(trigger)
     else:
         for trigger in _sqlite_triggers():
             op.execute(trigger)

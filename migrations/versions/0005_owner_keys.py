@@ -23,16 +23,24 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from adapters.sqlalchemy.dialects import mysql_table_options
+from adapters.sqlalchemy.types import MYSQL_DATETIME
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 _BATCH = 1000
+_TIMESTAMP = sa.DateTime(timezone=True).with_variant(MYSQL_DATETIME, "mysql")
 
 
 def _sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
+
+
+def _mysql() -> bool:
+    return op.get_bind().dialect.name == "mysql"
 
 
 def _owners(table: sa.TableClause, column: str) -> Iterator[Any]:
@@ -73,11 +81,43 @@ def _rekey_notes(columns: tuple[str, ...]) -> None:
         for trigger in kept:
             op.execute(trigger)
         return
+    if _mysql():
+        # One rebuild of the table, and never a moment without a key.
+        op.execute(f"ALTER TABLE notes DROP PRIMARY KEY, ADD PRIMARY KEY ({', '.join(columns)})")
+        return
     op.drop_constraint("pk_notes", "notes", type_="primary")
     op.create_primary_key("pk_notes", "notes", list(columns))
 
 
+def _rekey_refresh_tokens_mysql(*, owner_first: bool) -> None:
+    """MySQL keeps an index on ``user_id`` for its foreign key at every step: the new key
+    and indexes come before the old ones go."""
+    if owner_first:
+        op.execute(
+            "ALTER TABLE refresh_tokens DROP PRIMARY KEY, ADD PRIMARY KEY (user_id, id), "
+            "DROP INDEX uq_refresh_tokens_token_hash, "
+            "ADD CONSTRAINT uq_refresh_tokens_user_id_token_hash UNIQUE (user_id, token_hash)"
+        )
+        op.create_index(
+            "ix_refresh_tokens_user_id_family_id", "refresh_tokens", ["user_id", "family_id"]
+        )
+        op.drop_index("ix_refresh_tokens_family_id", table_name="refresh_tokens")
+        op.drop_index("ix_refresh_tokens_user_id", table_name="refresh_tokens")
+        return
+    op.create_index("ix_refresh_tokens_user_id", "refresh_tokens", ["user_id"])
+    op.create_index("ix_refresh_tokens_family_id", "refresh_tokens", ["family_id"])
+    op.drop_index("ix_refresh_tokens_user_id_family_id", table_name="refresh_tokens")
+    op.execute(
+        "ALTER TABLE refresh_tokens DROP PRIMARY KEY, ADD PRIMARY KEY (id), "
+        "DROP INDEX uq_refresh_tokens_user_id_token_hash, "
+        "ADD CONSTRAINT uq_refresh_tokens_token_hash UNIQUE (token_hash)"
+    )
+
+
 def _rekey_refresh_tokens(*, owner_first: bool) -> None:
+    if _mysql():
+        _rekey_refresh_tokens_mysql(owner_first=owner_first)
+        return
     if owner_first:
         old_unique = "uq_refresh_tokens_token_hash"
         new_unique = "uq_refresh_tokens_user_id_token_hash"
@@ -110,14 +150,16 @@ def _rekey_refresh_tokens(*, owner_first: bool) -> None:
 
 
 def _login_failures_table(name: str, *, owner_first: bool) -> None:
+    options = mysql_table_options(op.get_bind())
     if owner_first:
         op.create_table(
             name,
             sa.Column("username_key", sa.String(50), nullable=False),
             sa.Column("id", sa.Uuid(), nullable=False),
-            sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("failed_at", _TIMESTAMP, nullable=False),
             sa.Column("client", sa.String(64), nullable=False, server_default=""),
             sa.PrimaryKeyConstraint("username_key", "id", name=f"pk_{name}"),
+            **options,
         )
     else:
         op.create_table(
@@ -129,9 +171,10 @@ def _login_failures_table(name: str, *, owner_first: bool) -> None:
                 nullable=False,
             ),
             sa.Column("username_key", sa.String(50), nullable=False),
-            sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("failed_at", _TIMESTAMP, nullable=False),
             sa.Column("client", sa.String(64), nullable=False, server_default=""),
             sa.PrimaryKeyConstraint("id", name=f"pk_{name}"),
+            **options,
         )
 
 
@@ -140,7 +183,7 @@ def _rebuild_login_failures(*, owner_first: bool) -> None:
     (a new id each: the old ones were a sequence's, the new ones are UUIDs or the reverse)."""
     op.drop_index("ix_login_failures_username_key_failed_at", table_name="login_failures")
     op.rename_table("login_failures", "login_failures_old")
-    if not _sqlite():
+    if op.get_bind().dialect.name == "postgresql":
         # The old primary key's index keeps its name across the rename; the new one needs it.
         op.execute("ALTER INDEX pk_login_failures RENAME TO pk_login_failures_old")
     _login_failures_table("login_failures", owner_first=owner_first)

@@ -19,12 +19,16 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from adapters.sqlalchemy.dialects import mysql_table_options
+from adapters.sqlalchemy.types import LONG_TEXT, MYSQL_DATETIME
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 _BATCH = 1000
+_TIMESTAMP = sa.DateTime(timezone=True).with_variant(MYSQL_DATETIME, "mysql")
 _COLUMNS = ("owner_id", "note_id", "version", "title", "description", "tags", "updated_date")
 
 
@@ -79,9 +83,9 @@ def upgrade() -> None:
         sa.Column("note_id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("description", LONG_TEXT, nullable=False),
         sa.Column("tags", _tags(), nullable=False),
-        sa.Column("updated_date", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_date", _TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(
             ["owner_id"],
             ["users.id"],
@@ -89,18 +93,19 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("owner_id", "note_id", "version", name=op.f("pk_note_revisions")),
+        **mysql_table_options(op.get_bind()),
     )
     op.create_table(
         "trashed_notes",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("owner_id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("description", LONG_TEXT, nullable=False),
         sa.Column("tags", _tags(), nullable=False),
-        sa.Column("created_date", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_date", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_date", _TIMESTAMP, nullable=False),
+        sa.Column("updated_date", _TIMESTAMP, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("deleted_date", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deleted_date", _TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(
             ["owner_id"],
             ["users.id"],
@@ -108,6 +113,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("owner_id", "id", name=op.f("pk_trashed_notes")),
+        **mysql_table_options(op.get_bind()),
     )
     op.create_index(
         "ix_trashed_notes_owner_id_deleted_date_id",

@@ -36,7 +36,7 @@ async def _create_then_list(url: str | None, **settings: Any) -> list[str]:
 async def test_building_the_app_reads_no_settings_and_opens_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NOTES_DATABASE_URL", "mysql://nobody@nowhere/notes")
+    monkeypatch.setenv("NOTES_DATABASE_URL", "oracle://nobody@nowhere/notes")
     app = create_app()
     assert app.openapi()["paths"]
     with pytest.raises(ValidationError):

@@ -79,6 +79,8 @@ def test_a_dotenv_file_is_read_and_the_environment_wins_over_it(
         ("sqlite:///notes.sqlite3", "sqlite+aiosqlite:///notes.sqlite3"),
         ("postgresql://u:p@db/notes", "postgresql+asyncpg://u:p@db/notes"),
         ("postgres://u:p@db/notes", "postgresql+asyncpg://u:p@db/notes"),
+        ("mysql://u:p@db/notes", "mysql+asyncmy://u:p@db/notes"),
+        ("mariadb://u:p@db/notes", "mysql+asyncmy://u:p@db/notes"),
         ("", None),
         ("  ", None),
     ],
@@ -93,7 +95,7 @@ def test_a_database_url_gets_the_async_driver_and_empty_means_embedded(
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("NOTES_DATABASE_URL", "mysql://u:p@db/notes"),
+        ("NOTES_DATABASE_URL", "oracle://u:p@db/notes"),
         ("NOTES_DATABASE_URL", "just-a-path.sqlite3"),
         ("NOTES_PORT", "http"),
         ("NOTES_PORT", "70000"),

@@ -1,4 +1,5 @@
-"""A TCP proxy in front of the test PostgreSQL, to cut the service's connections at will."""
+"""A TCP proxy in front of the test PostgreSQL (or MySQL), to cut the service's connections at
+will."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Proxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._server: asyncio.Server | None = None
         self.url = ""
+        self.port = 0
         self.bytes_to_server = 0
         """How many bytes the clients have sent to the server so far."""
         self.cut_after: bytes | None = None
@@ -38,9 +40,11 @@ class Proxy:
         then every connection is cut before the server's answer can come back."""
         self._holding = False
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    async def start(self, port: int = 0) -> None:
+        """Listen on ``port`` (a free one by default; the one it had, to come back up)."""
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", port)
         port = self._server.sockets[0].getsockname()[1]
+        self.port = port
         self.url = (
             self._parsed.difference_update_query(["host"])
             .set(host="127.0.0.1", port=port)

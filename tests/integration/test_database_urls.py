@@ -45,6 +45,14 @@ def test_a_target_the_url_names_is_kept() -> None:
     assert parsed.query["target_session_attrs"] == "any"
 
 
+@pytest.mark.parametrize("scheme", ["mysql", "mariadb", "mysql+asyncmy", "mariadb+asyncmy"])
+def test_mysql_and_mariadb_get_asyncmy_and_every_character(scheme: str) -> None:
+    parsed = database_url(f"{scheme}://u:p@db:3306/notes")
+    assert parsed.drivername == "mysql+asyncmy"
+    assert parsed.query["charset"] == "utf8mb4"
+    assert database_url("mysql://u@db/notes?charset=utf8").query["charset"] == "utf8"
+
+
 def _both_forms(url: str) -> list[str]:
     """``url`` with a host where nothing listens before its own, in each form."""
     real = database_url(url)

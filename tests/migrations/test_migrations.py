@@ -21,14 +21,19 @@ from sqlalchemy.pool import NullPool
 
 from adapters.sqlalchemy import metadata
 from adapters.sqlalchemy.migrate import alembic_config, current, downgrade, head, upgrade
-from adapters.sqlalchemy.tables import include_in_comparison
-from tests.databases import scratch_postgres_database
+from adapters.sqlalchemy.tables import comparison_filter
+from adapters.sqlalchemy.urls import database_url
+from tests.databases import require_mysql, scratch_mysql_database, scratch_postgres_database
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
 async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    if request.param == "mysql":
+        async with scratch_mysql_database(require_mysql()) as url:
+            yield url
         return
     server: URL = request.getfixturevalue("postgres_server_url")
     async with scratch_postgres_database(server) as url:
@@ -36,7 +41,7 @@ async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 
 async def _inspect(url: str, check: object) -> object:
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(database_url(url), poolclass=NullPool)
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(check)  # type: ignore[arg-type]
@@ -46,7 +51,8 @@ async def _inspect(url: str, check: object) -> object:
 
 def _differences(connection: sa.Connection) -> list[object]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "include_object": include_in_comparison}
+        connection,
+        opts={"compare_type": True, "include_object": comparison_filter(connection.dialect.name)},
     )
     return list(compare_metadata(context, metadata))
 

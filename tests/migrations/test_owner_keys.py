@@ -19,17 +19,22 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from adapters.sqlalchemy.migrate import current, downgrade, upgrade
+from adapters.sqlalchemy.urls import database_url
 from domain.search import encode, tokens
-from tests.databases import scratch_postgres_database
+from tests.databases import require_mysql, scratch_mysql_database, scratch_postgres_database
 
 AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 ALICE, BOB = uuid.uuid4(), uuid.uuid4()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
 async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'owner-keys.sqlite3'}"
+        return
+    if request.param == "mysql":
+        async with scratch_mysql_database(require_mysql()) as url:
+            yield url
         return
     server: URL = request.getfixturevalue("postgres_server_url")
     async with scratch_postgres_database(server) as url:
@@ -37,7 +42,7 @@ async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 
 async def _on(url: str, work: Callable[[sa.Connection], Any]) -> Any:
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(database_url(url), poolclass=NullPool)
     try:
         async with engine.begin() as connection:
             return await connection.run_sync(work)
