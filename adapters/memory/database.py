@@ -17,6 +17,8 @@ from types import TracebackType
 from typing import Any, Final, Self
 from uuid import UUID
 
+from adapters.memory.webhooks import TABLES as webhook_tables
+from adapters.memory.webhooks import MemoryWebhookRepository
 from application.errors import Conflict, QuotaExceeded
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
@@ -55,6 +57,7 @@ class MemoryDatabase:
             "idempotency_keys": {},
             "note_revisions": {},
             "trashed_notes": {},
+            **{name: {} for name in webhook_tables},
         }
         self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
 
@@ -134,6 +137,11 @@ class MemoryUnitOfWork:
         self.login_failures = MemoryLoginFailures(self._tx)
         self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
         self.retention = MemoryRetention(self._tx)
+        self.webhooks = MemoryWebhookRepository(self._tx, self._event_head)
+
+    def _event_head(self, owner_id: UUID) -> int:
+        """The seq of the owner's last event, as this unit of work sees it (0: none)."""
+        return 0
 
     async def __aenter__(self) -> Self:
         return self

@@ -23,6 +23,7 @@ from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import CREATE_WITH_REVISION, SqlRevisionRepository
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
+from adapters.sqlalchemy.webhooks import SqlWebhookRepository
 from application import StorageUnavailable
 
 __all__ = ["SqlDatabase", "SqlUnitOfWork"]
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
     login_failures: SqlLoginFailures
     idempotency_keys: SqlIdempotencyKeys
     retention: SqlRetention
+    webhooks: SqlWebhookRepository
 
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
@@ -126,6 +128,7 @@ class SqlUnitOfWork:
         self.login_failures = SqlLoginFailures(self)
         self.idempotency_keys = SqlIdempotencyKeys(self)
         self.retention = SqlRetention(self)
+        self.webhooks = SqlWebhookRepository(self)
         return self
 
     async def __aexit__(
