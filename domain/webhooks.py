@@ -20,6 +20,7 @@ from uuid import UUID
 from domain.errors import RuleViolation
 
 __all__ = [
+    "DELIVERIES_KEPT",
     "EVENT_TYPES",
     "MAX_URL_LENGTH",
     "MAX_WEBHOOKS",
@@ -41,6 +42,9 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
 MAX_URL_LENGTH: Final = 2048
 MAX_WEBHOOKS: Final = 20
 """Webhooks one user may have at once."""
+
+DELIVERIES_KEPT: Final = 100
+"""Delivery attempts kept per webhook; older ones are forgotten as new ones are recorded."""
 
 RETRY_WINDOW: Final = timedelta(hours=24)
 FIRST_RETRY: Final = timedelta(seconds=5)

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from application.errors import Conflict
 from application.webhook_ports import Claim, DeliveryState
-from domain.webhooks import Delivery, Webhook
+from domain.webhooks import DELIVERIES_KEPT, Delivery, Webhook
 
 if TYPE_CHECKING:
     from adapters.memory.database import _Transaction
@@ -71,7 +71,7 @@ class MemoryWebhookRepository:
             for d in self._tx.rows("webhook_deliveries")
             if d.owner_id == owner_id and d.webhook_id == webhook_id
         ]
-        found.sort(key=lambda d: (d.at, d.id), reverse=True)
+        found.sort(key=lambda d: d.id, reverse=True)
         return found[:limit]
 
     async def claim(
@@ -111,6 +111,9 @@ class MemoryWebhookRepository:
         key = (delivery.owner_id, delivery.webhook_id, delivery.id)
         await self._tx.lock("webhook_deliveries", key)
         self._tx.put("webhook_deliveries", key, delivery)
+        kept = await self.deliveries(delivery.owner_id, delivery.webhook_id, limit=10**9)
+        for old in kept[DELIVERIES_KEPT:]:
+            self._tx.delete("webhook_deliveries", (old.owner_id, old.webhook_id, old.id))
 
 
 def _due(row: _Row, now: datetime) -> bool:

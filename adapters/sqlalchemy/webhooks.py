@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -20,12 +20,9 @@ from sqlalchemy.engine import RowMapping
 from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.webhook_tables import MAX_ERROR_LENGTH, webhook_deliveries, webhooks
 from application.webhook_ports import Claim, DeliveryState
-from domain.webhooks import Delivery, Webhook, WebhookEvents, WebhookUrl
+from domain.webhooks import DELIVERIES_KEPT, Delivery, Webhook, WebhookEvents, WebhookUrl
 
-__all__ = ["DELIVERIES_KEPT", "SqlWebhookRepository"]
-
-DELIVERIES_KEPT: Final = 100
-"""Attempts kept per webhook; older ones are forgotten as new ones are recorded."""
+__all__ = ["SqlWebhookRepository"]
 
 _w = webhooks
 _d = webhook_deliveries
