@@ -33,7 +33,14 @@ from application.webhook_ports import (
     WebhookUnitOfWorkFactory,
 )
 from domain import Note
-from domain.webhooks import RETRY_WINDOW, Delivery, EventType, event_type_of, retry_delay
+from domain.webhooks import (
+    FIRST_RETRY,
+    RETRY_WINDOW,
+    Delivery,
+    EventType,
+    event_type_of,
+    retry_delay,
+)
 
 __all__ = ["DeliverWebhooks", "EventMessage", "MessageEncoder", "event_id"]
 
@@ -68,7 +75,8 @@ class MessageEncoder(Protocol):
 
 class DeliverWebhooks:
     """One turn of a delivery worker; ``await deliver()`` returns how many webhooks it
-    served (0: nothing was due)."""
+    served (0: nothing was due). A lease lasts ``lease`` from the last attempt recorded: it
+    must be longer than the sender's deadline."""
 
     def __init__(
         self,
@@ -80,6 +88,7 @@ class DeliverWebhooks:
         encoder: MessageEncoder,
         *,
         lease: timedelta = timedelta(seconds=60),
+        first_retry: timedelta = FIRST_RETRY,
         batch: int = 100,
         claims: int = 16,
         jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0),  # noqa: S311
@@ -91,6 +100,7 @@ class DeliverWebhooks:
         self._signing = signing
         self._encoder = encoder
         self._lease = lease
+        self._first_retry = first_retry
         self._batch = batch
         self._claims = claims
         self._jitter = jitter
@@ -169,7 +179,9 @@ class DeliverWebhooks:
             delivery = replace(delivery, gave_up=True)
             new, stays = state.done_with(event.seq), True
         else:
-            new = state.failed(sent_at, now + retry_delay(attempt, self._jitter()))
+            new = state.failed(
+                sent_at, now + retry_delay(attempt, self._jitter(), self._first_retry)
+            )
             stays = False
         async with self._uow() as uow:
             if not await self._save_in(uow, claim, new, held=stays):

@@ -22,6 +22,8 @@ from domain.errors import RuleViolation
 __all__ = [
     "DELIVERIES_KEPT",
     "EVENT_TYPES",
+    "FIRST_RETRY",
+    "LONGEST_RETRY",
     "MAX_URL_LENGTH",
     "MAX_WEBHOOKS",
     "RETRY_WINDOW",
@@ -170,15 +172,15 @@ def event_type_of(kind: str) -> EventType | None:
     return _EVENT_OF_KIND.get(kind)
 
 
-def retry_delay(attempt: int, jitter: float) -> timedelta:
+def retry_delay(attempt: int, jitter: float, first: timedelta = FIRST_RETRY) -> timedelta:
     """How long to wait after failed attempt number ``attempt`` (1 for the first):
-    ``FIRST_RETRY`` doubled with each attempt, at most ``LONGEST_RETRY``, scaled by
+    ``first`` doubled with each attempt, at most ``LONGEST_RETRY``, scaled by
     ``jitter`` (drawn from 0.5 to 1.0) so that receivers recovering from an outage are not
     hit by every sender at the same moment."""
     if not 0.5 <= jitter <= 1.0:
         raise ValueError("jitter must be within 0.5 and 1.0")
     exponent = min(max(attempt, 1) - 1, 20)
-    base: timedelta = min(FIRST_RETRY * (2**exponent), LONGEST_RETRY)
+    base: timedelta = min(first * (2**exponent), LONGEST_RETRY)
     return base * jitter
 
 

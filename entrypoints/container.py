@@ -176,6 +176,8 @@ class Container(containers.DeclarativeContainer):
         webhook_sender,
         webhook_signing,
         providers.Singleton(_message_encoder),
+        lease=providers.Factory(timedelta, seconds=settings.provided.webhooks_lease),
+        first_retry=providers.Factory(timedelta, seconds=settings.provided.webhooks_first_retry),
     )
 
 

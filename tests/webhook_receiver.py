@@ -2,7 +2,8 @@
 
 ``Receiver`` serves on a free port of 127.0.0.1 in a thread of its own, records every
 request (its arrival time, headers and body) and answers each with the next status of its
-script (200 once the script runs out). ``verify`` checks a message with the Standard
+script (200 once the script runs out); with ``hold_first``, the first answer waits until
+that event is set. ``verify`` checks a message with the Standard
 Webhooks algorithm, written out here independently of the service's signing library.
 """
 
@@ -36,9 +37,16 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, script: Sequence[int] = (), *, location: str | None = None) -> None:
+    def __init__(
+        self,
+        script: Sequence[int] = (),
+        *,
+        location: str | None = None,
+        hold_first: threading.Event | None = None,
+    ) -> None:
         self.script = list(script)
         self.location = location
+        self.hold_first = hold_first
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -59,6 +67,9 @@ class Receiver:
                         )
                     )
                     receiver._arrived.notify_all()
+                    first = len(receiver.received) == 1
+                if first and receiver.hold_first is not None:
+                    receiver.hold_first.wait(60)
                 self.send_response(status)
                 if receiver.location is not None:
                     self.send_header("Location", receiver.location)
