@@ -45,6 +45,9 @@ def test_it_lists_each_notes_path_once_with_its_operations(document: dict[str, A
         "/auth/token": {"post"},
         "/auth/refresh": {"post"},
         "/auth/logout": {"post"},
+        "/users/me/webhooks": {"get", "post"},
+        "/users/me/webhooks/{webhook_id}": {"delete"},
+        "/users/me/webhooks/{webhook_id}/deliveries": {"get"},
     }
     operation_ids = {
         document["paths"][path][method]["operationId"]
@@ -75,6 +78,10 @@ def test_it_lists_each_notes_path_once_with_its_operations(document: dict[str, A
         "refresh",
         "log_out",
         "who_am_i",
+        "register_webhook",
+        "list_webhooks",
+        "delete_webhook",
+        "list_deliveries",
     }
 
 
