@@ -183,6 +183,10 @@ class Notes:
                             "this Idempotency-Key was used with a different request"
                         )
                     return notes_from_result(earlier.result)
+            for note in notes:
+                await uow.events.append(
+                    owner_id, note.id, "created", note.version, note.created_date
+                )
             if len(notes) == 1:
                 await uow.notes.add(notes[0])
             else:
@@ -265,9 +269,9 @@ class Notes:
         """Move the owner's note to the trash; ``NoteNotFound`` if there is none."""
         async with self._uow() as uow:
             note = await self._locked(uow, owner_id, note_id, if_version)
-            if not await uow.notes.trash(
-                owner_id, note_id, expected_version=note.version, at=self._clock.now()
-            ):
+            now = self._clock.now()
+            await uow.events.append(owner_id, note_id, "deleted", note.version, now)
+            if not await uow.notes.trash(owner_id, note_id, expected_version=note.version, at=now):
                 raise Conflict(f"note {note_id} changed while locked")
             await uow.commit()
 
@@ -316,7 +320,9 @@ async def store_edit(
     uow: UnitOfWork, new: Note, *, expected_version: int, policy: RevisionPolicy
 ) -> None:
     """Store ``new`` over the version it was made from, keeping it as a revision and
-    dropping the revisions ``policy`` does not keep."""
+    dropping the revisions ``policy`` does not keep, and record the change in the event log
+    (appended first, so that an adapter may send it with the write)."""
+    await uow.events.append(new.owner_id, new.id, "updated", new.version, new.updated_date)
     if not await uow.notes.update(
         new, expected_version=expected_version, oldest_kept=policy.oldest_kept(new.version)
     ):

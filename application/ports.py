@@ -14,9 +14,11 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from application.events import EventLog
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
 from domain import Note, Password, User
+from domain.personal_tokens import PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.sessions import RefreshToken
 
@@ -30,6 +32,7 @@ __all__ = [
     "LoginFailures",
     "NoteRepository",
     "PasswordHasher",
+    "PersonalTokenRepository",
     "RefreshTokenRepository",
     "Retention",
     "RevisionRepository",
@@ -75,6 +78,11 @@ class NoteRepository(Protocol):
         of work that reads it for update, updates or deletes it waits until then, and then
         sees this one's outcome (``SELECT … FOR UPDATE``).
         """
+        ...
+
+    async def get_many(self, owner_id: UUID, note_ids: Sequence[UUID]) -> builtins.list[Note]:
+        """The owner's notes among ``note_ids`` (at most 1,000), in no particular order; in
+        one round trip."""
         ...
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
@@ -169,13 +177,41 @@ class TrashRepository(Protocol):
         outcome, as with ``NoteRepository.get(for_update=True)``."""
         ...
 
-    async def delete(self, owner_id: UUID, note_id: UUID) -> bool:
-        """Delete the note for good, with its revisions; ``True`` if it was in the trash."""
+    async def delete(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
+        """Delete the note for good, with its revisions; the note, or ``None`` if it was not
+        in the trash."""
         ...
 
-    async def purge(self, deleted_before: datetime) -> int:
+    async def purge(self, deleted_before: datetime) -> builtins.list[TrashedNote]:
         """Delete for good, with their revisions, every owner's notes trashed before
-        ``deleted_before``; how many. A maintenance sweep across owners, not a request."""
+        ``deleted_before``; the notes deleted. A maintenance sweep across owners, not a
+        request."""
+        ...
+
+
+class PersonalTokenRepository(Protocol):
+    """Personal access tokens, scoped to their owner: found by ``(owner_id, id)``."""
+
+    async def add(self, token: PersonalToken) -> None: ...
+
+    async def get(self, owner_id: UUID, token_id: UUID) -> PersonalToken | None: ...
+
+    async def list(self, owner_id: UUID) -> builtins.list[PersonalToken]:
+        """The owner's tokens, newest first."""
+        ...
+
+    async def delete(self, owner_id: UUID, token_id: UUID) -> bool:
+        """Forget the token; ``True`` if there was one."""
+        ...
+
+    async def record_use(self, owner_id: UUID, token_id: UUID, at: datetime) -> None:
+        """Set ``last_used_date`` to ``at`` unless it was set less than
+        ``domain.personal_tokens.USE_RECORDED_EVERY`` before (concurrent uses then write once)."""
+        ...
+
+    async def forget_expired(self, before: datetime) -> int:
+        """Forget every owner's tokens that expired before ``before``; how many. A
+        maintenance sweep across owners."""
         ...
 
 
@@ -311,6 +347,12 @@ class UnitOfWork(Protocol):
 
     @property
     def retention(self) -> Retention: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def personal_tokens(self) -> PersonalTokenRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

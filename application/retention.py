@@ -1,7 +1,8 @@
 """The sweep that keeps the bookkeeping tables bounded: failed logins older than the login
 window, refresh tokens expired for longer than a grace period (kept that long so that a
 replayed expired token is still recognised as one), expired idempotency keys, and (with a
-``PurgeTrash``) the notes that outlived the trash's retention."""
+``PurgeTrash``) the notes that outlived the trash's retention, and (with a
+``feed_retention``) the events the change feed no longer serves."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Swept:
     refresh_tokens: int
     idempotency_keys: int
     trashed_notes: int = 0
+    note_events: int = 0
 
 
 class Sweep:
@@ -35,7 +37,9 @@ class Sweep:
         failure_window: timedelta,
         token_grace: timedelta = timedelta(days=1),
         purge_trash: PurgeTrash | None = None,
+        feed_retention: timedelta | None = None,
     ) -> None:
+        self._feed_retention = feed_retention
         self._purge_trash = purge_trash
         self._uow = uow
         self._clock = clock
@@ -52,6 +56,9 @@ class Sweep:
                 refresh_tokens=await uow.retention.forget_refresh_tokens(now - self._token_grace),
                 idempotency_keys=await uow.retention.forget_idempotency_keys(now),
             )
+            if self._feed_retention is not None:
+                pruned = await uow.events.prune(now - self._feed_retention)
+                swept = replace(swept, note_events=pruned)
             await uow.commit()
         if self._purge_trash is not None:
             swept = replace(swept, trashed_notes=await self._purge_trash())

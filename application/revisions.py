@@ -150,6 +150,7 @@ class Trash:
             if trashed is None:
                 raise NoteNotFound(note_id)
             note = trashed.restored(now=self._clock.now())
+            await uow.events.append(owner_id, note_id, "restored", note.version, note.updated_date)
             await uow.notes.add(note)
             await uow.revisions.prune(owner_id, note_id, self._policy.oldest_kept(note.version))
             await uow.commit()
@@ -159,8 +160,12 @@ class Trash:
         """Delete the note in the trash for good, with its revisions; ``NoteNotFound`` if
         it is not in the trash."""
         async with self._uow() as uow:
-            if not await uow.trashed.delete(owner_id, note_id):
+            deleted = await uow.trashed.delete(owner_id, note_id)
+            if deleted is None:
                 raise NoteNotFound(note_id)
+            await uow.events.append(
+                owner_id, note_id, "purged", deleted.note.version, self._clock.now()
+            )
             await uow.commit()
 
 
@@ -183,6 +188,10 @@ class PurgeTrash:
 
     async def __call__(self) -> int:
         async with self._uow() as uow:
-            purged = await uow.trashed.purge(self._clock.now() - self._retention)
+            now = self._clock.now()
+            purged = await uow.trashed.purge(now - self._retention)
+            for trashed in purged:
+                note = trashed.note
+                await uow.events.append(note.owner_id, note.id, "purged", note.version, now)
             await uow.commit()
-        return purged
+        return len(purged)

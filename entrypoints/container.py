@@ -27,6 +27,8 @@ from adapters.security import Argon2PasswordHasher, JwtAccessTokens, ZxcvbnCommo
 from adapters.system import SystemClock, Uuid7Factory
 from adapters.webhooks import HttpWebhookSender, StandardWebhookSigning
 from application import Accounts, Clock, LoginPolicy, Notes, UnitOfWorkFactory
+from application.feed import Feed
+from application.personal_tokens import PersonalTokens
 from application.retention import Sweep
 from application.revisions import PurgeTrash, Revisions, Trash
 from application.webhook_delivery import DeliverWebhooks, MessageEncoder
@@ -101,7 +103,8 @@ class Container(containers.DeclarativeContainer):
     """Providers: ``settings``, ``clock``, ``ids``, ``database_url`` (a resource: the embedded
     server when none is configured), ``engine`` (a resource: the SQL pool, ``None`` on
     ``memory://``), ``uow_factory`` (the persistence port), ``notes``, ``revisions``,
-    ``trash`` and ``purge_trash`` (their use cases, with ``revision_policy``), and for
+    ``trash`` and ``purge_trash`` (their use cases, with ``revision_policy``), ``feed`` (the
+    change feed), ``personal_tokens`` (personal access tokens), and for
     accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
     ``access_tokens``, ``login_policy``, ``common_passwords`` and ``accounts`` (their use
     cases), and ``sweep`` (the retention sweep); for the HTTP edge ``readiness`` (the
@@ -136,6 +139,13 @@ class Container(containers.DeclarativeContainer):
         require_version=settings.provided.require_if_match,
     )
     trash = providers.Singleton(Trash, uow_factory, clock, policy=revision_policy)
+    personal_tokens = providers.Singleton(PersonalTokens, uow_factory, clock, ids)
+    feed = providers.Singleton(
+        Feed,
+        uow_factory,
+        clock,
+        retention=providers.Factory(timedelta, days=settings.provided.feed_retention_days),
+    )
     purge_trash = providers.Singleton(_purge_trash, uow_factory, clock, settings)
     signing_key = providers.Singleton(signing_key, settings)
     password_hasher = providers.Resource(_password_hasher, settings)
@@ -158,6 +168,7 @@ class Container(containers.DeclarativeContainer):
         clock,
         failure_window=providers.Factory(timedelta, seconds=settings.provided.login_failure_window),
         purge_trash=purge_trash,
+        feed_retention=providers.Factory(timedelta, days=settings.provided.feed_retention_days),
     )
     readiness = providers.Singleton(persistence.readiness_check, engine)
     pool_usage = providers.Singleton(persistence.pool_usage, engine)

@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     trash_retention_days: int = Field(
         default=30, ge=1, description="Days a deleted note stays in the trash before it goes."
     )
+    feed_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days the change feed keeps events; an older cursor must start again.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Signs access tokens: at least 32 characters, kept secret, the same for "

@@ -23,11 +23,13 @@ async def sweep_periodically(sweep: Sweep, interval: float) -> None:
         try:
             swept = await sweep()
             logger.info(
-                "swept %d failed logins, %d refresh tokens, %d idempotency keys, %d trashed notes",
+                "swept %d failed logins, %d refresh tokens, %d idempotency keys, %d trashed notes,"
+                " %d note events",
                 swept.login_failures,
                 swept.refresh_tokens,
                 swept.idempotency_keys,
                 swept.trashed_notes,
+                swept.note_events,
             )
         except ApplicationError as error:
             logger.warning("retention sweep failed: %s", type(error).__name__)

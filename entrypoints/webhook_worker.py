@@ -24,7 +24,7 @@ async def deliver_continuously(deliver: DeliverWebhooks, interval: float) -> Non
         except ApplicationError as error:
             logger.warning("webhook delivery failed: %s", type(error).__name__)
             served = 0
-        except Exception:  # noqa: BLE001 - the worker outlives a bug in one turn, logged
+        except Exception:
             logger.exception("webhook delivery failed")
             served = 0
         if not served:

@@ -20,10 +20,12 @@ from uuid import UUID
 from adapters.memory.webhooks import TABLES as webhook_tables
 from adapters.memory.webhooks import MemoryWebhookRepository
 from application.errors import Conflict, QuotaExceeded
+from application.events import EventKind, NoteEvent
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
 from application.quota import Quota, stored_bytes
 from domain import Note, User
+from domain.personal_tokens import USE_RECORDED_EVERY, PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.search import relevance, tokens
 from domain.sessions import RefreshToken
@@ -57,6 +59,9 @@ class MemoryDatabase:
             "idempotency_keys": {},
             "note_revisions": {},
             "trashed_notes": {},
+            "note_events": {},
+            "note_event_heads": {},
+            "personal_tokens": {},
             **{name: {} for name in webhook_tables},
         }
         self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
@@ -137,11 +142,14 @@ class MemoryUnitOfWork:
         self.login_failures = MemoryLoginFailures(self._tx)
         self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
         self.retention = MemoryRetention(self._tx)
+        self.events = MemoryEventLog(self._tx)
+        self.personal_tokens = MemoryPersonalTokens(self._tx)
         self.webhooks = MemoryWebhookRepository(self._tx, self._event_head)
 
     def _event_head(self, owner_id: UUID) -> int:
         """The seq of the owner's last event, as this unit of work sees it (0: none)."""
-        return 0
+        last, _ = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        return int(last)
 
     async def __aenter__(self) -> Self:
         return self
@@ -200,6 +208,11 @@ class MemoryNoteRepository:
         if for_update:
             await self._tx.lock("notes", (owner_id, note_id))
         return self._owned(owner_id, note_id)
+
+    async def get_many(self, owner_id: UUID, note_ids: Sequence[UUID]) -> builtins.list[Note]:
+        await _io()
+        found = (self._owned(owner_id, note_id) for note_id in dict.fromkeys(note_ids))
+        return [note for note in found if note is not None]
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         await _io()
@@ -377,22 +390,26 @@ class MemoryTrashRepository:
             self._tx.delete("trashed_notes", row)
         return trashed
 
-    async def delete(self, owner_id: UUID, note_id: UUID) -> bool:
+    async def delete(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
         trashed = await self.take(owner_id, note_id)
-        if trashed is None:
-            return False
-        _prune(self._tx, owner_id, note_id, None)
-        return True
+        if trashed is not None:
+            _prune(self._tx, owner_id, note_id, None)
+        return trashed
 
-    async def purge(self, deleted_before: datetime) -> int:
+    async def purge(self, deleted_before: datetime) -> builtins.list[TrashedNote]:
         await _io()
         expired = [t for t in self._tx.rows("trashed_notes") if t.deleted_date < deleted_before]
+        purged = []
         for trashed in expired:
             row = (trashed.note.owner_id, trashed.note.id)
             await self._tx.lock("trashed_notes", row)
+            current: TrashedNote | None = self._tx.get("trashed_notes", row)
+            if current is None:
+                continue
             self._tx.delete("trashed_notes", row)
             _prune(self._tx, *row, None)
-        return len(expired)
+            purged.append(current)
+        return purged
 
 
 def _searchable(note: Note) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -590,3 +607,115 @@ class MemoryIdempotencyKeys:
                 row = (record.owner_id, record.key)
                 await self._tx.lock("idempotency_keys", row)
                 self._tx.delete("idempotency_keys", row)
+
+
+class MemoryEventLog:
+    """Events keyed by (owner id, seq), and per owner a head row ``(last seq, lowest kept
+    seq)``, locked by ``append`` until the unit of work ends, as the SQL head row is."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def append(
+        self, owner_id: UUID, note_id: UUID, kind: EventKind, version: int, at: datetime
+    ) -> None:
+        await _io()
+        await self._tx.lock("note_event_heads", owner_id)
+        last, first = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        seq = last + 1
+        self._tx.put("note_event_heads", owner_id, (seq, first))
+        self._tx.put(
+            "note_events", (owner_id, seq), NoteEvent(owner_id, seq, note_id, kind, version, at)
+        )
+
+    async def after(self, owner_id: UUID, seq: int, *, limit: int) -> builtins.list[NoteEvent]:
+        await _io()
+        last, first = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        found: builtins.list[NoteEvent] = []
+        # Walked by number from the lowest kept (a rolled-back append hands none out).
+        number = max(seq + 1, first)
+        while number <= last and len(found) < limit:
+            event: NoteEvent | None = self._tx.get("note_events", (owner_id, number))
+            if event is not None:
+                found.append(event)
+            number += 1
+        return found
+
+    async def oldest_kept(self, owner_id: UUID) -> int | None:
+        await _io()
+        last, first = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        return first if first <= last else None
+
+    async def last(self, owner_id: UUID) -> int:
+        await _io()
+        last, _ = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        return int(last)
+
+    async def prune(self, before: datetime) -> int:
+        await _io()
+        pruned = 0
+        for key, event in list(self._tx.database.tables["note_events"].items()):
+            if event.at < before:
+                self._tx.delete("note_events", key)
+                pruned += 1
+        for owner_id in list(self._tx.database.tables["note_event_heads"]):
+            await self._tx.lock("note_event_heads", owner_id)
+            last, first = self._tx.get("note_event_heads", owner_id)
+            while first <= last and self._tx.get("note_events", (owner_id, first)) is None:
+                first += 1
+            self._tx.put("note_event_heads", owner_id, (last, first))
+        return pruned
+
+
+class MemoryPersonalTokens:
+    """Personal access tokens keyed by (owner id, token id), as the SQL table's key."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, token: PersonalToken) -> None:
+        await _io()
+        row = (token.owner_id, token.id)
+        await self._tx.lock("personal_tokens", row)
+        if self._tx.get("personal_tokens", row) is not None:
+            raise Conflict("personal access token exists")
+        self._tx.put("personal_tokens", row, token)
+
+    async def get(self, owner_id: UUID, token_id: UUID) -> PersonalToken | None:
+        await _io()
+        token: PersonalToken | None = self._tx.get("personal_tokens", (owner_id, token_id))
+        return token
+
+    async def list(self, owner_id: UUID) -> builtins.list[PersonalToken]:
+        await _io()
+        owned = [t for t in self._tx.rows("personal_tokens") if t.owner_id == owner_id]
+        return sorted(owned, key=lambda t: (t.created_date, t.id), reverse=True)
+
+    async def delete(self, owner_id: UUID, token_id: UUID) -> bool:
+        await _io()
+        row = (owner_id, token_id)
+        await self._tx.lock("personal_tokens", row)
+        if self._tx.get("personal_tokens", row) is None:
+            return False
+        self._tx.delete("personal_tokens", row)
+        return True
+
+    async def record_use(self, owner_id: UUID, token_id: UUID, at: datetime) -> None:
+        await _io()
+        row = (owner_id, token_id)
+        await self._tx.lock("personal_tokens", row)
+        token: PersonalToken | None = self._tx.get("personal_tokens", row)
+        if token is not None and (
+            token.last_used_date is None or token.last_used_date <= at - USE_RECORDED_EVERY
+        ):
+            self._tx.put("personal_tokens", row, replace(token, last_used_date=at))
+
+    async def forget_expired(self, before: datetime) -> int:
+        await _io()
+        forgotten = 0
+        for row, token in list(self._tx.database.tables["personal_tokens"].items()):
+            if token.expires_date < before:
+                await self._tx.lock("personal_tokens", row)
+                self._tx.delete("personal_tokens", row)
+                forgotten += 1
+        return forgotten

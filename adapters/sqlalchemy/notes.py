@@ -10,10 +10,13 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from adapters.sqlalchemy import finding
+from adapters.sqlalchemy.events import with_event
 from adapters.sqlalchemy.revisions import (
     CREATE_WITH_REVISION,
+    CREATE_WITH_REVISION_AND_EVENT,
     prune_statement,
     revision_insert,
     revision_row,
@@ -25,7 +28,14 @@ from application import NoteFilter, Order, Position, Ranked
 from domain import Note
 from domain.search import encode, tokens
 
-__all__ = ["COLUMNS", "INSERT", "SqlNoteRepository", "compiled_insert", "note_row"]
+__all__ = [
+    "COLUMNS",
+    "INSERT",
+    "SqlNoteRepository",
+    "compiled_insert",
+    "create_statement",
+    "note_row",
+]
 
 
 COLUMNS = (
@@ -44,33 +54,48 @@ _GET = sa.select(*COLUMNS).where(
     notes.c.id == sa.bindparam("note_id"), notes.c.owner_id == sa.bindparam("owner_id")
 )
 _GET_FOR_UPDATE = _GET.with_for_update()
+# PostgreSQL: several by id, the ids bound as one array (one statement, compiled once).
+_GET_MANY = sa.select(*COLUMNS).where(
+    notes.c.owner_id == sa.bindparam("owner_id"),
+    notes.c.id == sa.any_(sa.bindparam("note_ids", type_=postgresql.ARRAY(sa.Uuid()))),
+)
 # SQLAlchemy compiles it for the keys of the parameters it is given, and caches that.
 INSERT = notes.insert()
 _TRASHED_COLUMNS = tuple(c.name for c in COLUMNS)
 # One round trip: the note leaves ``notes`` and lands in the trash.
+_TRASHED = (
+    notes.delete()
+    .where(
+        notes.c.owner_id == sa.bindparam("owner_id"),
+        notes.c.id == sa.bindparam("note_id"),
+        notes.c.version == sa.bindparam("expected_version"),
+    )
+    .returning(*COLUMNS)
+    .cte("trashed")
+)
 _TRASH = trashed_notes.insert().from_select(
     [*_TRASHED_COLUMNS, "deleted_date"],
     sa.select(
         *(sa.column(name) for name in _TRASHED_COLUMNS),
         sa.bindparam("deleted_date", type_=trashed_notes.c.deleted_date.type),
-    ).select_from(
-        notes.delete()
-        .where(
-            notes.c.owner_id == sa.bindparam("owner_id"),
-            notes.c.id == sa.bindparam("note_id"),
-            notes.c.version == sa.bindparam("expected_version"),
-        )
-        .returning(*COLUMNS)
-        .cte("trashed")
-    ),
+    ).select_from(_TRASHED),
 )
+# The same, recording its event when a note was moved.
+_TRASH_WITH_EVENT = with_event(_TRASH, _TRASHED)
 
 
-@lru_cache(maxsize=4)
-def compiled_insert(dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
-    """The SQL of the statement that inserts one ``note_row`` and its revision on
-    PostgreSQL, and its parameters in order."""
-    compiled = CREATE_WITH_REVISION.compile(dialect=dialect)
+def create_statement(*, with_event: bool = False) -> sa.Insert:
+    """PostgreSQL: the statement that inserts one ``note_row`` and its revision (and, with
+    ``with_event``, records an event bound as ``events.event_row`` binds it)."""
+    return CREATE_WITH_REVISION_AND_EVENT if with_event else CREATE_WITH_REVISION
+
+
+@lru_cache(maxsize=8)
+def compiled_insert(
+    dialect: sa.Dialect, *, with_event: bool = False
+) -> tuple[str, tuple[str, ...]]:
+    """The SQL of ``create_statement`` on PostgreSQL, and its parameters in order."""
+    compiled = create_statement(with_event=with_event).compile(dialect=dialect)
     return compiled.string, tuple(compiled.positiontup or ())
 
 
@@ -141,6 +166,20 @@ class SqlNoteRepository:
             row = await self._uow.fetch_one(_GET, parameters)
         return None if row is None else _to_note(row)
 
+    async def get_many(self, owner_id: UUID, note_ids: Sequence[UUID]) -> builtins.list[Note]:
+        if not note_ids:
+            return []
+        rows: Sequence[Mapping[Any, Any]]
+        if self._uow.dialect == "postgresql":
+            parameters = {"owner_id": owner_id, "note_ids": list(note_ids)}
+            rows = await self._uow.fetch_all(_GET_MANY, parameters)
+        else:
+            statement = sa.select(*COLUMNS).where(
+                notes.c.owner_id == owner_id, notes.c.id.in_(list(note_ids))
+            )
+            rows = (await self._uow.execute(statement, write=False)).mappings().all()
+        return [_to_note(row) for row in rows]
+
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         found = await self.find(owner_id, _EVERY_NOTE, "created_desc", limit=limit, skip=skip)
         return [ranked.note for ranked in found]
@@ -192,7 +231,11 @@ class SqlNoteRepository:
                 "expected_version": expected_version,
                 "oldest_kept": oldest_kept,
             }
-            result = await self._uow.execute(update_with_revision(), parameters, write=True)
+            event = self._uow.take_event(note.owner_id, note.id)
+            if event is not None:
+                parameters.update(event)
+            combined = update_with_revision(event=event is not None)
+            result = await self._uow.execute(combined, parameters, write=True)
             return bool(result.scalar_one() == 1)
         statement = (
             notes.update()
@@ -215,7 +258,11 @@ class SqlNoteRepository:
         key = {"owner_id": owner_id, "note_id": note_id}
         if self._uow.dialect == "postgresql":
             parameters = {**key, "expected_version": expected_version, "deleted_date": at}
-            return (await self._uow.execute(_TRASH, parameters, write=True)).rowcount == 1
+            event = self._uow.take_event(owner_id, note_id)
+            if event is not None:
+                parameters.update(event)
+            statement = _TRASH if event is None else _TRASH_WITH_EVENT
+            return (await self._uow.execute(statement, parameters, write=True)).rowcount == 1
         got = (
             (
                 await self._uow.execute(

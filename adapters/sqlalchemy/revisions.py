@@ -15,6 +15,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from adapters.sqlalchemy.events import with_event
 from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.tables import note_revisions, notes
 from domain import Note
@@ -22,6 +23,7 @@ from domain.revisions import Revision
 
 __all__ = [
     "CREATE_WITH_REVISION",
+    "CREATE_WITH_REVISION_AND_EVENT",
     "NOTE_KEYS",
     "REVISION_COLUMNS",
     "SqlRevisionRepository",
@@ -63,18 +65,21 @@ def _revision_of(written: sa.CTE) -> sa.Insert:
     )
 
 
-def _create_with_revision() -> sa.Insert:
+def _create_with_revision(*, event: bool) -> sa.Insert:
     created = (
         notes.insert()
         .values({name: sa.bindparam(name) for name in NOTE_KEYS})
         .returning(*(notes.c[name] for name in _FROM_NOTE))
         .cte("created")
     )
-    return _revision_of(created)
+    statement = _revision_of(created)
+    return with_event(statement, created) if event else statement
 
 
-CREATE_WITH_REVISION: Final = _create_with_revision()
+CREATE_WITH_REVISION: Final = _create_with_revision(event=False)
 """PostgreSQL: insert one note (a ``notes.note_row``) and its revision, in one statement."""
+CREATE_WITH_REVISION_AND_EVENT: Final = _create_with_revision(event=True)
+"""``CREATE_WITH_REVISION`` that records an event too (``events.with_event``)."""
 
 
 def prune_statement(owner: str = "owner_id", note: str = "note_id") -> sa.Delete:
@@ -87,7 +92,7 @@ def prune_statement(owner: str = "owner_id", note: str = "note_id") -> sa.Delete
     )
 
 
-def _update_with_revision() -> sa.Select[Any]:
+def _update_with_revision(*, event: bool) -> sa.Select[Any]:
     changed = ("search_title", "search_body", "title", "description", "tags", "updated_date")
     updated = (
         notes.update()
@@ -103,17 +108,20 @@ def _update_with_revision() -> sa.Select[Any]:
     )
     kept = _revision_of(updated).returning(note_revisions.c.version).cte("kept")
     pruned = prune_statement("key_owner_id", "key_note_id").cte("pruned")
-    return sa.select(sa.func.count()).select_from(kept).add_cte(pruned)
+    statement = sa.select(sa.func.count()).select_from(kept).add_cte(pruned)
+    return with_event(statement, updated) if event else statement
 
 
-_UPDATE_WITH_REVISION: Final = _update_with_revision()
+_UPDATE_WITH_REVISION: Final = _update_with_revision(event=False)
+_UPDATE_WITH_REVISION_AND_EVENT: Final = _update_with_revision(event=True)
 
 
-def update_with_revision() -> sa.Select[Any]:
+def update_with_revision(*, event: bool = False) -> sa.Select[Any]:
     """PostgreSQL: update a note from ``expected_version``, keep its new version as a
     revision and prune those older than ``oldest_kept``, in one statement; it answers
-    how many notes it updated (0 or 1)."""
-    return _UPDATE_WITH_REVISION
+    how many notes it updated (0 or 1). With ``event``, it records an event of the update
+    too (``events.with_event``; none if nothing was updated)."""
+    return _UPDATE_WITH_REVISION_AND_EVENT if event else _UPDATE_WITH_REVISION
 
 
 _REVISION_INSERT: Final = note_revisions.insert()

@@ -47,3 +47,13 @@ class Session(Protocol):
     async def insert_note(self, row: dict[str, Any]) -> None:
         """Insert the row of one note."""
         ...
+
+    def append_event(self, event: dict[str, Any]) -> None:
+        """Hold an event (``events.event_row``) back until the next statement or the commit,
+        so that a write may take it along (``take_event``)."""
+        ...
+
+    def take_event(self, owner_id: Any, note_id: Any) -> dict[str, Any] | None:
+        """The event held back, if it is the only one and is about this note: the caller's
+        next statement records it (``events.with_event``)."""
+        ...

@@ -28,11 +28,14 @@ __all__ = [
     "include_in_comparison",
     "login_failures",
     "metadata",
+    "note_event_heads",
+    "note_events",
     "note_quota",
     "note_revisions",
     "note_usage",
     "notes",
     "owner_column",
+    "personal_tokens",
     "placement",
     "refresh_tokens",
     "trashed_notes",
@@ -154,6 +157,54 @@ trashed_notes = sa.Table(
     sa.Index(None, "owner_id", "deleted_date", "id"),
     # The purge finds what expired across owners.
     sa.Index(None, "deleted_date"),
+    info={"owner": "owner_id"},
+)
+
+# Per owner, the last event number handed out: ``append`` updates it, which row-locks it
+# until the transaction ends, so numbers are handed out in commit order.
+note_event_heads = sa.Table(
+    "note_event_heads",
+    metadata,
+    sa.Column(
+        "owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    info={"owner": "owner_id"},
+)
+
+# Every change to a note (application.events), per owner in commit order.
+note_events = sa.Table(
+    "note_events",
+    metadata,
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("seq", sa.BigInteger(), nullable=False, autoincrement=False),
+    # No foreign key to notes: a deleted note keeps its events.
+    sa.Column("note_id", sa.Uuid(), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    # A reader's page is a forward scan of this key.
+    sa.PrimaryKeyConstraint("owner_id", "seq"),
+    # The retention sweep finds what is old across owners.
+    sa.Index(None, "at"),
+    info={"owner": "owner_id"},
+)
+
+personal_tokens = sa.Table(
+    "personal_tokens",
+    metadata,
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("id", sa.Uuid(), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    # Space-separated: "notes:read notes:write".
+    sa.Column("scopes", sa.String(100), nullable=False),
+    # SHA-256 of the token, hex: the token itself is never stored.
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("created_date", UtcDateTime(), nullable=False),
+    sa.Column("expires_date", UtcDateTime(), nullable=False),
+    sa.Column("last_used_date", UtcDateTime(), nullable=True),
+    # The token names its owner and id: checking it is one lookup by this key.
+    sa.PrimaryKeyConstraint("owner_id", "id"),
     info={"owner": "owner_id"},
 )
 

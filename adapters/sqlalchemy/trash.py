@@ -95,15 +95,15 @@ class SqlTrashRepository:
         row = result.mappings().first()
         return None if row is None else _to_trashed(row)
 
-    async def delete(self, owner_id: UUID, note_id: UUID) -> bool:
-        if await self.take(owner_id, note_id) is None:
-            return False
-        await self._uow.execute(
-            _REVISIONS_OF_ONE, {"owner_id": owner_id, "note_id": note_id}, write=True
-        )
-        return True
+    async def delete(self, owner_id: UUID, note_id: UUID) -> TrashedNote | None:
+        taken = await self.take(owner_id, note_id)
+        if taken is not None:
+            await self._uow.execute(
+                _REVISIONS_OF_ONE, {"owner_id": owner_id, "note_id": note_id}, write=True
+            )
+        return taken
 
-    async def purge(self, deleted_before: datetime) -> int:
+    async def purge(self, deleted_before: datetime) -> builtins.list[TrashedNote]:
         expired = _t.deleted_date < deleted_before
         # Across owners: a maintenance sweep, each row's revisions matched by its own owner.
         await self._uow.execute(
@@ -116,5 +116,7 @@ class SqlTrashRepository:
             ),
             write=True,
         )
-        result = await self._uow.execute(trashed_notes.delete().where(expired), write=True)
-        return int(result.rowcount)
+        result = await self._uow.execute(
+            trashed_notes.delete().where(expired).returning(*_COLUMNS), write=True
+        )
+        return [_to_trashed(row) for row in result.mappings().all()]

@@ -13,14 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.dialects import begin_for_write
 from adapters.sqlalchemy.errors import DRIVER_ERRORS, cause, failure_of, port_error, translated
+from adapters.sqlalchemy.events import SqlEventLog, flush_events
 from adapters.sqlalchemy.freshness import retire_older
 from adapters.sqlalchemy.gate import FairGate, gate_for
 from adapters.sqlalchemy.idempotency_keys import SqlIdempotencyKeys
 from adapters.sqlalchemy.login_failures import SqlLoginFailures
-from adapters.sqlalchemy.notes import SqlNoteRepository, compiled_insert
+from adapters.sqlalchemy.notes import SqlNoteRepository, compiled_insert, create_statement
+from adapters.sqlalchemy.personal_tokens import SqlPersonalTokens
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
-from adapters.sqlalchemy.revisions import CREATE_WITH_REVISION, SqlRevisionRepository
+from adapters.sqlalchemy.revisions import SqlRevisionRepository
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
 from adapters.sqlalchemy.webhooks import SqlWebhookRepository
@@ -94,6 +96,8 @@ class SqlUnitOfWork:
     login_failures: SqlLoginFailures
     idempotency_keys: SqlIdempotencyKeys
     retention: SqlRetention
+    events: SqlEventLog
+    personal_tokens: SqlPersonalTokens
     webhooks: SqlWebhookRepository
 
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
@@ -105,6 +109,7 @@ class SqlUnitOfWork:
         self._holds_permit = False
         self._started = False
         self._deferred: dict[str, Any] | None = None
+        self._events: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> Self:
         gate = self._gate
@@ -128,6 +133,8 @@ class SqlUnitOfWork:
         self.login_failures = SqlLoginFailures(self)
         self.idempotency_keys = SqlIdempotencyKeys(self)
         self.retention = SqlRetention(self)
+        self.events = SqlEventLog(self)
+        self.personal_tokens = SqlPersonalTokens(self)
         self.webhooks = SqlWebhookRepository(self)
         return self
 
@@ -138,6 +145,7 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._deferred = None
+        self._events = []
         connection, self._connection = self._connection, None
         try:
             if connection is None:
@@ -164,18 +172,24 @@ class SqlUnitOfWork:
         return self._connection
 
     async def commit(self) -> None:
-        deferred, self._deferred = self._deferred, None
-        if deferred is not None:
-            # The unit of work did nothing but this write: it commits by itself.
-            sql, names = compiled_insert(self._engine.dialect)
-            arguments = [deferred[name] for name in names]
+        deferred = self._deferred
+        event = None if deferred is None else self.take_event(deferred["owner_id"], deferred["id"])
+        if deferred is not None and not self._events:
+            # The unit of work did nothing but this write (and its event): it commits by itself.
+            self._deferred = None
+            row = deferred if event is None else {**deferred, **event}
+            sql, names = compiled_insert(self._engine.dialect, with_event=event is not None)
+            arguments = [row[name] for name in names]
             await self._on_driver(_EXECUTE, sql, arguments, committing=True)
             return
+        if self._deferred is not None or self._events:
+            await self._send_held(first=not self._started)
         if self._active().in_transaction():
             await self._attempt(_commit, first=False, committing=True)
 
     async def rollback(self) -> None:
         self._deferred = None
+        self._events = []
         with translated():
             await self._active().rollback()
 
@@ -186,7 +200,41 @@ class SqlUnitOfWork:
         if self._direct():
             self._deferred = row
             return
-        await self.execute(CREATE_WITH_REVISION, row, write=True)
+        event = self.take_event(row["owner_id"], row["id"])
+        if event is None:
+            await self.execute(create_statement(), row, write=True)
+        else:
+            await self.execute(create_statement(with_event=True), {**row, **event}, write=True)
+
+    def append_event(self, event: dict[str, Any]) -> None:
+        self._events.append(event)
+
+    def take_event(self, owner_id: Any, note_id: Any) -> dict[str, Any] | None:
+        events = self._events
+        if len(events) != 1:
+            return None
+        event = events[0]
+        if event["event_owner_id"] != owner_id or event["event_note_id"] != note_id:
+            return None
+        self._events = []
+        return event
+
+    async def _send_held(self, *, first: bool) -> bool:
+        """Send what is held back (a note's creation, events) in the transaction; whether
+        the next statement is still the unit of work's first."""
+        self._started = True
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            event = self.take_event(deferred["owner_id"], deferred["id"])
+            row = deferred if event is None else {**deferred, **event}
+            held = _in_transaction(create_statement(with_event=event is not None), row, write=True)
+            await self._attempt(held, first=first)
+            first = False
+        events, self._events = self._events, []
+        if events:
+            await flush_events(self, events)
+            first = False
+        return first
 
     async def execute(
         self, statement: sa.Executable, parameters: _Parameters = None, *, write: bool
@@ -195,18 +243,15 @@ class SqlUnitOfWork:
         with a list of ``parameters``, once for each (executemany)."""
         first = not self._started
         self._started = True
-        deferred, self._deferred = self._deferred, None
-        if deferred is not None:
-            held = _in_transaction(CREATE_WITH_REVISION, deferred, write=True)
-            await self._attempt(held, first=first)
-            first = False
+        if self._deferred is not None or self._events:
+            first = await self._send_held(first=first)
         run = _in_transaction(statement, parameters, write=write)
         return await self._attempt(run, first=first)
 
     def _direct(self) -> bool:
         """Whether the next statement goes to the driver directly: on PostgreSQL, as the
         first statement of the unit of work, with no held-back write to send before it."""
-        return self._postgres and not self._started and self._deferred is None
+        return self._postgres and not self._started and self._deferred is None and not self._events
 
     async def fetch_one(
         self, statement: sa.Select[Any], parameters: dict[str, Any]

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 from adapters.sqlalchemy.session import Session
+from adapters.sqlalchemy.tables import note_event_heads
 from adapters.sqlalchemy.webhook_tables import MAX_ERROR_LENGTH, webhook_deliveries, webhooks
 from application.webhook_ports import Claim, DeliveryState
 from domain.webhooks import DELIVERIES_KEPT, Delivery, Webhook, WebhookEvents, WebhookUrl
@@ -52,14 +53,10 @@ def _delivery(row: RowMapping) -> Delivery:
     return Delivery(**{column.name: row[column.name] for column in _d.c})
 
 
-def _pending() -> sa.ColumnElement[bool]:
-    """Whether a webhook row has events after its cursor."""
-    return sa.true()
-
-
-def _owner_head(owner_id: Any) -> sa.ColumnElement[Any]:
-    """The seq of the owner's last event (0 when none)."""
-    return sa.literal(0, sa.BigInteger())
+def _last_seq(owner_id: Any) -> sa.ScalarSelect[Any]:
+    """The seq of the owner's last committed event (``NULL`` when none)."""
+    heads = note_event_heads
+    return sa.select(heads.c.seq).where(heads.c.owner_id == owner_id).scalar_subquery()
 
 
 class SqlWebhookRepository:
@@ -74,7 +71,7 @@ class SqlWebhookRepository:
             "events": " ".join(webhook.events.values),
             "secret_seed": webhook.secret_seed,
             "created_date": webhook.created_date,
-            "cursor": _owner_head(webhook.owner_id),
+            "cursor": sa.func.coalesce(_last_seq(webhook.owner_id), 0),
         }
         await self._uow.execute(_w.insert().values(values), write=True)
 
@@ -122,7 +119,7 @@ class SqlWebhookRepository:
             .where(
                 sa.or_(_w.c.claimed_until.is_(None), _w.c.claimed_until < now),
                 sa.or_(_w.c.retry_at.is_(None), _w.c.retry_at <= now),
-                _pending(),
+                _w.c.cursor < _last_seq(_w.c.owner_id),
             )
             .limit(limit)
             .with_for_update(skip_locked=True)

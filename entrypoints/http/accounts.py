@@ -16,6 +16,7 @@ from application import (
     TooManyAttempts,
     UsernameTaken,
 )
+from application.personal_tokens import InsufficientScope
 from domain import RuleViolation
 from entrypoints.http.account_schemas import (
     LoginForm,
@@ -120,7 +121,7 @@ async def log_out(body: RefreshRequest, accounts: AccountsDep) -> Response:
     "/users/me",
     response_model=UserPublic,
     summary="Who am I",
-    errors=(*_ALWAYS, NotAuthenticated),
+    errors=(*_ALWAYS, NotAuthenticated, InsufficientScope),
 )
 async def who_am_i(caller: CallerDep) -> Response:
     """The account the access token belongs to."""

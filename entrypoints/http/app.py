@@ -37,11 +37,13 @@ from entrypoints.http import (
     accounts,
     cors,
     docs,
+    feed,
     health,
     metrics,
     notes,
     problems,
     revisions,
+    tokens,
     webhooks,
 )
 from entrypoints.http.disconnects import CancelOnDisconnect
@@ -242,9 +244,12 @@ def create_app(container: Container | None = None, *, shortcuts: bool = True) ->
     problems.install(app)
     app.add_middleware(CancelOnDisconnect, paths=("/auth/token", "/users"))
     # The router tries routes in order: the busiest first.
+    # Before the notes: /notes/changes is not a note's id.
+    feed.install(app)
     notes.install(app, shortcuts=shortcuts)
     revisions.install(app)
     accounts.install(app)
+    tokens.install(app)
     webhooks.install(app)
     health.install(app)
     metrics.install(app)

@@ -19,11 +19,13 @@ from typing import Final
 from uuid import UUID
 
 from application import Position
+from application.feed import FeedPosition
 
 __all__ = ["BadCursor", "CursorCodec"]
 
 _MAC_BYTES: Final = 16
 _CONTEXT: Final = b"notes-service cursor v1"
+_FEED: Final = "feed"
 
 
 class BadCursor(ValueError):
@@ -52,13 +54,13 @@ class CursorCodec:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
     def encode(self, position: Position, listing: str) -> str:
-        payload = json.dumps(
-            [position.moment.isoformat(), position.id.hex, position.score, listing],
-            separators=(",", ":"),
-        ).encode()
+        return self._sealed([position.moment.isoformat(), position.id.hex, position.score, listing])
+
+    def _sealed(self, values: list[object]) -> str:
+        payload = json.dumps(values, separators=(",", ":")).encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
-    def decode(self, cursor: str, listing: str) -> Position:
+    def _opened(self, cursor: str) -> list[object]:
         try:
             encoded_payload, encoded_mac = cursor.split(".")
             payload, mac = _unb64(encoded_payload), _unb64(encoded_mac)
@@ -66,9 +68,45 @@ class CursorCodec:
             raise BadCursor("the cursor is malformed") from error
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise BadCursor("the cursor was not issued by this service")
-        moment, ident, score, bound = json.loads(payload)
+        values = json.loads(payload)
+        if not isinstance(values, list):
+            raise BadCursor("the cursor belongs to a different listing")
+        return values
+
+    def encode_feed(self, position: FeedPosition) -> str:
+        """A change feed's cursor (bound to the feed, not to a listing)."""
+        snapshot = position.snapshot
+        return self._sealed(
+            [
+                _FEED,
+                position.seq,
+                position.issued.isoformat(),
+                None if snapshot is None else snapshot.moment.isoformat(),
+                None if snapshot is None else snapshot.id.hex,
+            ]
+        )
+
+    def decode_feed(self, cursor: str) -> FeedPosition:
+        values = self._opened(cursor)
+        if len(values) != 5 or values[0] != _FEED:
+            raise BadCursor("the cursor belongs to a listing, not to the change feed")
+        _, seq, issued, moment, ident = values
+        snapshot = None
+        if moment is not None:
+            snapshot = Position(moment=datetime.fromisoformat(str(moment)), id=UUID(hex=str(ident)))
+        return FeedPosition(
+            seq=int(str(seq)), issued=datetime.fromisoformat(str(issued)), snapshot=snapshot
+        )
+
+    def decode(self, cursor: str, listing: str) -> Position:
+        values = self._opened(cursor)
+        if len(values) != 4:
+            raise BadCursor("the cursor belongs to a different listing (order, tag or q)")
+        moment, ident, score, bound = values
         if bound != listing:
             raise BadCursor("the cursor belongs to a different listing (order, tag or q)")
         return Position(
-            moment=datetime.fromisoformat(moment), id=UUID(hex=ident), score=float(score)
+            moment=datetime.fromisoformat(str(moment)),
+            id=UUID(hex=str(ident)),
+            score=float(str(score)),
         )

@@ -1,6 +1,16 @@
 """What routes get from the application: FastAPI dependencies that ask the app's
-dependency-injector container, and who is calling, from the bearer token, without a storage
-round trip.
+dependency-injector container, and who is calling, from the bearer token.
+
+A bearer token is a login's access token (signed, checked without storage) or a personal
+access token (``nst_…``, checked with one lookup by its key, so revoking it takes effect at
+once). What a route needs of its caller is in the name of its dependency:
+
+* ``NotesReaderDep``: may read notes (a login, or a token with ``notes:read`` or
+  ``notes:write``);
+* ``NotesWriterDep``: may change notes (a login, or a token with ``notes:write``);
+* ``LoginCallerDep`` (and ``CallerDep``, the same): a login's access token; a personal access
+  token is refused with 403 ``insufficient_scope`` (managing tokens, webhooks, shares, the
+  account).
 
 The container is the one place objects come from: a dependency resolves its provider on
 every request (a singleton, built once, then handed out again).
@@ -9,13 +19,15 @@ every request (a singleton, built once, then handed out again).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from application import Accounts, NotAuthenticated, Notes
+from application.personal_tokens import InsufficientScope, PersonalTokens
+from domain.personal_tokens import Scope, allows, is_personal_token
 from entrypoints.container import Container, resolve
 from entrypoints.http.context import request_context
 
@@ -24,6 +36,10 @@ __all__ = [
     "Caller",
     "CallerDep",
     "ContainerDep",
+    "LoginCallerDep",
+    "Need",
+    "NotesReaderDep",
+    "NotesWriterDep",
     "caller_for",
     "container_of",
 ]
@@ -58,6 +74,12 @@ class Caller:
     notes: Notes
     accounts: Accounts
     container: Container
+    scopes: frozenset[Scope] | None = None
+    """A personal access token's scopes; ``None`` for a login's access token."""
+
+
+Need = Literal["read", "write", "login"]
+_SCOPE_OF: dict[Need, Scope] = {"read": "notes:read", "write": "notes:write"}
 
 
 class _BearerCaller(OAuth2PasswordBearer):
@@ -65,35 +87,65 @@ class _BearerCaller(OAuth2PasswordBearer):
     resolved to the ``Caller`` it speaks for: one dependency does both, because FastAPI
     solves every sub-dependency anew on every request."""
 
+    def __init__(self, need: Need, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.need: Need = need
+
     async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
-        """``NotAuthenticated`` (401) without a valid token. The caller's id goes on the
+        """``NotAuthenticated`` (401) without a valid token, ``InsufficientScope`` (403)
+        with one that does not allow what the route does. The caller's id goes on the
         request's log line."""
         token = await super().__call__(request)
         if token is None:
             raise NotAuthenticated("this endpoint needs an Authorization: Bearer access token")
-        return await caller_for(request, token)
+        return await caller_for(request, token, self.need)
 
 
-async def caller_for(request: Request, token: str) -> Caller:
+async def caller_for(request: Request, token: str, need: Need = "login") -> Caller:
     """The ``Caller`` that bearer ``token`` speaks for, put on ``request``'s log line;
-    ``NotAuthenticated`` (401) if the token is not valid. The one place a request's caller
-    is decided, for the dependency and the routes' shortcuts alike."""
+    ``NotAuthenticated`` (401) if the token is not valid, ``InsufficientScope`` (403) if it
+    does not allow ``need``. The one place a request's caller is decided, for the
+    dependencies and the routes' shortcuts alike."""
     container = container_of(request)
     accounts: Accounts = await resolve(container.accounts)
-    caller = accounts.authenticate(token)
+    scopes: frozenset[Scope] | None = None
+    if is_personal_token(token):
+        tokens: PersonalTokens = await resolve(container.personal_tokens)
+        grant = await tokens.check(token)
+        caller, scopes = grant.owner_id, grant.scopes
+    else:
+        caller = accounts.authenticate(token)
     context = request_context(request.scope)
     if context is not None:
         context.user_id = caller
-    return Caller(caller, await resolve(container.notes), accounts, container)
+    if scopes is not None:
+        if need == "login":
+            raise InsufficientScope("this endpoint needs a login's access token")
+        if not allows(scopes, _SCOPE_OF[need]):
+            raise InsufficientScope(f"this token lacks the {_SCOPE_OF[need]} scope")
+    return Caller(caller, await resolve(container.notes), accounts, container, scopes)
 
 
-_caller = _BearerCaller(
-    tokenUrl="/auth/token",
-    auto_error=False,
-    description="An access token from `POST /auth/token` or `POST /auth/refresh`.",
+_DESCRIPTION = (
+    "An access token from `POST /auth/token` or `POST /auth/refresh`; on the `/notes` and "
+    "`/trash` endpoints also a personal access token (`nst_…`, `POST /users/me/tokens`) with "
+    "the scope `notes:read` (reads) or `notes:write` (writes and reads)."
 )
+
+
+def _bearer(need: Need) -> _BearerCaller:
+    return _BearerCaller(need, tokenUrl="/auth/token", auto_error=False, description=_DESCRIPTION)
+
+
+_reader = _bearer("read")
+_writer = _bearer("write")
+_login = _bearer("login")
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
-CallerDep = Annotated[Caller, Depends(_caller)]
+NotesReaderDep = Annotated[Caller, Depends(_reader)]
+NotesWriterDep = Annotated[Caller, Depends(_writer)]
+LoginCallerDep = Annotated[Caller, Depends(_login)]
+CallerDep = LoginCallerDep
+"""A login's access token (kept for the routes that manage an account and its credentials)."""

@@ -37,10 +37,11 @@ from application import (
 )
 from application.idempotency import IdempotencyKeyReused
 from application.notes import MAX_IMPORT
+from application.personal_tokens import InsufficientScope
 from domain import InvalidNote, Note, RuleViolation
 from domain.search import MAX_QUERY_LENGTH
 from entrypoints.http.cursors import BadCursor, listing_digest
-from entrypoints.http.dependencies import Caller, CallerDep, caller_for
+from entrypoints.http.dependencies import Caller, NotesReaderDep, NotesWriterDep, caller_for
 from entrypoints.http.etags import (
     UNMATCHABLE_VERSION,
     MalformedPrecondition,
@@ -81,7 +82,7 @@ _ETAG_HEADER = {
     **_NO_STORE_HEADER,
 }
 
-_READ: Final = (RequestValidationError, StorageUnavailable)
+_READ: Final = (RequestValidationError, StorageUnavailable, InsufficientScope)
 """Errors every route may raise: a parameter breaks a rule, the database cannot be reached."""
 _WRITE: Final = (
     *_READ,
@@ -179,7 +180,7 @@ async def _get_note_shortcut(request: Request) -> Response | None:
     token = _bearer_token(request)
     if len(if_none_match) > 1 or token is None:
         return None
-    caller = await caller_for(request, token)
+    caller = await caller_for(request, token, "read")
     return await get_note(UUID(note_id), caller, if_none_match[0] if if_none_match else None)
 
 
@@ -200,7 +201,7 @@ async def _create_note_shortcut(request: Request) -> Response | None:
         body = NoteCreate.model_validate(json.loads(raw))
     except Exception:  # noqa: BLE001 - not JSON, or not a valid note: FastAPI answers
         return None
-    caller = await caller_for(request, token)
+    caller = await caller_for(request, token, "write")
     return await create_note(body, caller, request, keys[0] if keys else None)
 
 
@@ -239,7 +240,7 @@ async def _list_notes_shortcut(request: Request) -> Response | None:
     token = _bearer_token(request)
     if token is None:
         return None
-    caller = await caller_for(request, token)
+    caller = await caller_for(request, token, "read")
     return await list_notes(request, caller, limit, cursor, 0, q, tags, order)
 
 
@@ -266,7 +267,7 @@ async def _list_notes_shortcut(request: Request) -> Response | None:
 )
 async def create_note(
     body: NoteCreate,
-    caller: CallerDep,
+    caller: NotesWriterDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -291,7 +292,7 @@ async def create_note(
 )
 async def import_notes(
     body: Annotated[list[NoteCreate], Body(min_length=1, max_length=MAX_IMPORT)],
-    caller: CallerDep,
+    caller: NotesWriterDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Create up to 1,000 notes in one transaction: if one breaks a rule (the answer names
@@ -323,7 +324,7 @@ async def import_notes(
         },
     },
 )
-async def export_notes(caller: CallerDep) -> StreamingResponse:
+async def export_notes(caller: NotesReaderDep) -> StreamingResponse:
     """Every note of the caller as NDJSON, streamed: the notes are read a page at a time as
     the client reads, so the server's memory does not grow with their number."""
     pages = caller.notes.export_notes(caller.id)
@@ -362,7 +363,7 @@ async def export_notes(caller: CallerDep) -> StreamingResponse:
 )
 async def list_notes(
     request: Request,
-    caller: CallerDep,
+    caller: NotesReaderDep,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many notes, 1 to {MAX_LIMIT}.")
     ] = 100,
@@ -435,7 +436,7 @@ async def list_notes(
 )
 async def get_note(
     note_id: NoteId,
-    caller: CallerDep,
+    caller: NotesReaderDep,
     if_none_match: Annotated[
         str | None,
         Header(description="The `ETag` of a copy the client holds; if current, 304 answers."),
@@ -459,7 +460,7 @@ async def get_note(
 async def replace_note(
     note_id: NoteId,
     body: NoteReplace,
-    caller: CallerDep,
+    caller: NotesWriterDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Replace the note's title, description and tags (every one: a field left out is
@@ -480,7 +481,7 @@ async def replace_note(
 async def patch_note(
     note_id: NoteId,
     body: NotePatch,
-    caller: CallerDep,
+    caller: NotesWriterDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Change only the fields sent; its version grows by one."""
@@ -498,7 +499,7 @@ async def patch_note(
 )
 async def delete_note(
     note_id: NoteId,
-    caller: CallerDep,
+    caller: NotesWriterDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Move the note to the trash (`/trash/`), from where it can be restored."""

@@ -43,9 +43,11 @@ from application import (
     UsernameTaken,
     VersionRequired,
 )
+from application.feed import ResyncRequired
 from application.finding import InvalidListing
 from application.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
 from application.notes import InvalidImport, InvalidImportedNote
+from application.personal_tokens import InsufficientScope, TokenNotFound
 from application.revisions import RevisionNotFound
 from application.webhooks import WebhookNotFound
 from domain import InvalidNote, RuleViolation
@@ -177,6 +179,19 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     ),
     QuotaExceeded: ProblemKind(403, "Quota exceeded", _URN + "quota-exceeded"),
+    InsufficientScope: ProblemKind(
+        403,
+        "Insufficient scope",
+        _URN + "insufficient-scope",
+        headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+    ),
+    TokenNotFound: ProblemKind(404, "Token not found", _URN + "token-not-found"),
+    ResyncRequired: ProblemKind(
+        410,
+        "Resync required",
+        _URN + "resync-required",
+        detail="The changes after this cursor are no longer kept: start again without `since`.",
+    ),
     HTTPException: ProblemKind(0, ""),
     Exception: ProblemKind(
         500, "Internal Server Error", detail="The server failed to answer this request."

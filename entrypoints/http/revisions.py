@@ -20,10 +20,11 @@ from application import (
     StorageUnavailable,
     VersionRequired,
 )
+from application.personal_tokens import InsufficientScope
 from application.revisions import RevisionNotFound, Revisions, Trash
 from entrypoints.container import resolve
 from entrypoints.http.cursors import BadCursor
-from entrypoints.http.dependencies import CallerDep, container_of
+from entrypoints.http.dependencies import NotesReaderDep, NotesWriterDep, container_of
 from entrypoints.http.etags import MalformedPrecondition, etag
 from entrypoints.http.notes import IfMatch, NoteId, if_version
 from entrypoints.http.revision_schemas import (
@@ -40,7 +41,7 @@ __all__ = ["install"]
 
 _JSON = "application/json"
 _NO_STORE: Final = {"Cache-Control": "no-store"}
-_READ: Final = (RequestValidationError, StorageUnavailable)
+_READ: Final = (RequestValidationError, StorageUnavailable, InsufficientScope)
 _LINK = {
     "Link": {
         "description": 'The next page: `<URL>; rel="next"`; absent on the last page.',
@@ -91,7 +92,7 @@ def _next_link(request: Request, cursor: str) -> str:
 async def list_revisions(
     note_id: NoteId,
     request: Request,
-    caller: CallerDep,
+    caller: NotesReaderDep,
     revisions: RevisionsDep,
     limit: Limit = 100,
     cursor: Cursor = None,
@@ -116,7 +117,7 @@ async def list_revisions(
     errors=(*_READ, NoteNotFound, RevisionNotFound),
 )
 async def get_revision(
-    note_id: NoteId, version: Version, caller: CallerDep, revisions: RevisionsDep
+    note_id: NoteId, version: Version, caller: NotesReaderDep, revisions: RevisionsDep
 ) -> Response:
     """One kept version of the note."""
     revision = await revisions.get_revision(caller.id, note_id, version)
@@ -141,7 +142,7 @@ async def get_revision(
 async def restore_revision(
     note_id: NoteId,
     version: Version,
-    caller: CallerDep,
+    caller: NotesWriterDep,
     revisions: RevisionsDep,
     if_match: IfMatch = None,
 ) -> Response:
@@ -166,7 +167,11 @@ async def restore_revision(
     },
 )
 async def list_trash(
-    request: Request, caller: CallerDep, trash: TrashDep, limit: Limit = 100, cursor: Cursor = None
+    request: Request,
+    caller: NotesReaderDep,
+    trash: TrashDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> Response:
     """The caller's deleted notes, most recently deleted first."""
     codec = caller.container.cursors()
@@ -193,7 +198,7 @@ TrashedId = Annotated[UUID, Path(description="The deleted note's id.")]
     summary="Read a note in the trash",
     errors=(*_READ, NoteNotFound),
 )
-async def get_trashed(note_id: TrashedId, caller: CallerDep, trash: TrashDep) -> Response:
+async def get_trashed(note_id: TrashedId, caller: NotesReaderDep, trash: TrashDep) -> Response:
     """One deleted note."""
     trashed = await trash.get_trashed(caller.id, note_id)
     return Response(trashed_json(trashed), media_type=_JSON, headers=_NO_STORE)
@@ -207,7 +212,7 @@ async def get_trashed(note_id: TrashedId, caller: CallerDep, trash: TrashDep) ->
     errors=(*_READ, NoteNotFound),
     responses={200: {"description": "The note, back, one version later."}},
 )
-async def restore_trashed(note_id: TrashedId, caller: CallerDep, trash: TrashDep) -> Response:
+async def restore_trashed(note_id: TrashedId, caller: NotesWriterDep, trash: TrashDep) -> Response:
     """Bring the note back, with its id, as a new version."""
     note = await trash.restore(caller.id, note_id)
     return Response(
@@ -224,7 +229,7 @@ async def restore_trashed(note_id: TrashedId, caller: CallerDep, trash: TrashDep
     summary="Delete a note for good",
     errors=(*_READ, NoteNotFound),
 )
-async def delete_for_good(note_id: TrashedId, caller: CallerDep, trash: TrashDep) -> Response:
+async def delete_for_good(note_id: TrashedId, caller: NotesWriterDep, trash: TrashDep) -> Response:
     """Delete the note in the trash for good, with its revisions."""
     await trash.delete_for_good(caller.id, note_id)
     return Response(status_code=204)

@@ -29,6 +29,7 @@ __all__ = [
     "ProblemError",
     "note_json",
     "notes_json",
+    "public_fields",
 ]
 
 TITLE_DOC = f"Surrounding whitespace is trimmed; then 1 to {MAX_TITLE_LENGTH:,} characters."
@@ -155,7 +156,7 @@ class NotePublic(BaseModel):
         )
 
 
-def _public(note: Note) -> dict[str, Any]:
+def public_fields(note: Note) -> dict[str, Any]:
     """The fields of ``NotePublic``, in its order, as plain values.
 
     pydantic-core writes a ``uuid.UUID`` itself, but a subclass (the UUIDs asyncpg returns)
@@ -178,12 +179,12 @@ def note_json(note: Note) -> bytes:
     A plain dictionary through pydantic-core's serializer rather than a ``NotePublic``:
     building a model for each note cost more than writing its JSON (a third of the
     serialisation of a page of 50)."""
-    return to_json(_public(note))
+    return to_json(public_fields(note))
 
 
 def notes_json(notes: list[Note]) -> bytes:
     """The notes as a JSON array, in the order given."""
-    return to_json([_public(note) for note in notes])
+    return to_json([public_fields(note) for note in notes])
 
 
 class ProblemError(BaseModel):

@@ -13,7 +13,7 @@ from application import StorageUnavailable
 from application.webhooks import TooManyWebhooks, WebhookNotFound, Webhooks
 from domain import RuleViolation
 from entrypoints.container import resolve
-from entrypoints.http.dependencies import CallerDep, container_of
+from entrypoints.http.dependencies import LoginCallerDep, container_of
 from entrypoints.http.routing import Routes
 from entrypoints.http.webhook_schemas import (
     DeliveryPublic,
@@ -52,7 +52,7 @@ WebhooksDep = Annotated[Webhooks, Depends(_webhooks)]
     errors=(*_ALWAYS, RuleViolation, TooManyWebhooks),
 )
 async def register_webhook(
-    body: WebhookCreate, caller: CallerDep, webhooks: WebhooksDep
+    body: WebhookCreate, caller: LoginCallerDep, webhooks: WebhooksDep
 ) -> Response:
     """Have the events of your notes POSTed to `url`, signed with the returned `secret`
     (shown this once). A host that resolves to a loopback, private or link-local address
@@ -70,7 +70,7 @@ async def register_webhook(
     summary="List your webhooks",
     errors=_ALWAYS,
 )
-async def list_webhooks(caller: CallerDep, webhooks: WebhooksDep) -> Response:
+async def list_webhooks(caller: LoginCallerDep, webhooks: WebhooksDep) -> Response:
     """Your webhooks, oldest first, without their secrets."""
     found = [WebhookPublic.of(w) for w in await webhooks.list(caller.id)]
     return Response(_WEBHOOKS.dump_json(found), media_type=_JSON, headers=_NO_STORE)
@@ -84,7 +84,7 @@ async def list_webhooks(caller: CallerDep, webhooks: WebhooksDep) -> Response:
     errors=(*_ALWAYS, WebhookNotFound),
 )
 async def delete_webhook(
-    webhook_id: WebhookId, caller: CallerDep, webhooks: WebhooksDep
+    webhook_id: WebhookId, caller: LoginCallerDep, webhooks: WebhooksDep
 ) -> Response:
     """Stop deliveries to this webhook and forget it, with its deliveries."""
     await webhooks.delete(caller.id, webhook_id)
@@ -99,7 +99,7 @@ async def delete_webhook(
     errors=(*_ALWAYS, WebhookNotFound),
 )
 async def list_deliveries(
-    webhook_id: WebhookId, caller: CallerDep, webhooks: WebhooksDep
+    webhook_id: WebhookId, caller: LoginCallerDep, webhooks: WebhooksDep
 ) -> Response:
     """The webhook's latest attempts (at most 100), newest first."""
     found = [DeliveryPublic.of(d) for d in await webhooks.deliveries(caller.id, webhook_id)]

@@ -170,6 +170,19 @@ async def _exercise(client: httpx.AsyncClient) -> set[tuple[str, str]]:
     await call("GET", "/trash/{note_id}", f"/trash/{note}")
     await call("POST", "/trash/{note_id}/restore", f"/trash/{note}/restore")
     await call("DELETE", "/trash/{note_id}", f"/trash/{other}")
+    changes = await call("GET", "/notes/changes", "/notes/changes", params={"limit": 1})
+    since = changes.json()["cursor"]
+    while changes.json()["more"]:  # the snapshot, then the log
+        changes = await call("GET", "/notes/changes", "/notes/changes", params={"since": since})
+        since = changes.json()["cursor"]
+    await call("GET", "/notes/changes", "/notes/changes", params={"since": since})
+    tokens = "/users/me/tokens"
+    made = await call("POST", tokens, tokens, json={"name": "sync", "scopes": ["notes:read"]})
+    pat = {"Authorization": f"Bearer {made.json()['token']}"}
+    await call("GET", one, f"/notes/{note}", headers=pat)
+    await call("GET", one, f"/notes/{note}", headers=pat)  # its use recorded once a minute
+    await call("GET", tokens, tokens)
+    await call("DELETE", tokens + "/{token_id}", f"{tokens}/{made.json()['id']}")
     hooks = "/users/me/webhooks"
     hook = {"url": "https://93.184.216.34/hooks", "events": ["note.created"]}
     webhook = (await call("POST", hooks, hooks, json=hook)).json()["id"]
@@ -206,6 +219,9 @@ async def test_every_endpoint_constrains_the_owner_of_every_per_user_table_it_to
         "idempotency_keys": {"select", "insert", "delete"},
         "note_revisions": {"select", "insert", "delete"},
         "trashed_notes": {"select", "insert", "delete"},
+        "note_events": {"select", "insert"},
+        "note_event_heads": {"select", "insert"},
+        "personal_tokens": {"select", "insert", "update", "delete"},
         # Written only by the quota's triggers on notes, in the statement that changes notes.
         "note_usage": set(),
         "webhooks": {"select", "insert", "delete"},

@@ -1,0 +1,177 @@
+"""The SQL event log: ``note_events``, numbered per owner from ``note_event_heads``.
+
+``append`` takes the owner's next number with an upsert of the owner's head row (``INSERT …
+ON CONFLICT DO UPDATE … RETURNING``), which row-locks it until the transaction ends (on
+SQLite, the writer holds the database's write lock anyway): a second writer for the same
+owner waits, so numbers are handed out in commit order.
+
+The unit of work holds appended events back (``Session.append_event``) until its next
+statement or its commit. On PostgreSQL a write of a note takes its event along, as more
+branches of its own statement (``with_event``), so recording the event costs no round trip
+and the head row is locked only while that statement and the commit run. Events that no
+write took along are sent before the next statement: one head upsert per owner and one
+multi-row insert.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from itertools import groupby
+from typing import Any, Final, cast
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from adapters.sqlalchemy.dialects import insert_on_conflict
+from adapters.sqlalchemy.session import Session
+from adapters.sqlalchemy.tables import note_event_heads, note_events
+from application.events import EventKind, NoteEvent
+
+__all__ = ["SqlEventLog", "event_row", "flush_events", "with_event"]
+
+_e = note_events.c
+_EVENT_PARAMETERS: Final = ("note_id", "kind", "version", "at")
+
+
+def _head_upsert(source: sa.Select[Any] | dict[str, Any], dialect: str) -> Any:
+    """``INSERT INTO note_event_heads (owner, n) … ON CONFLICT DO UPDATE SET seq = seq + n
+    RETURNING owner_id, seq``: the owner's last number after taking ``n`` more; the row comes
+    from a ``SELECT`` or is given as values."""
+    insert = insert_on_conflict(note_event_heads, dialect)
+    if isinstance(source, dict):
+        insert = insert.values(source)
+    else:
+        insert = insert.from_select(["owner_id", "seq"], source)
+    return insert.on_conflict_do_update(
+        index_elements=[note_event_heads.c.owner_id],
+        set_={"seq": note_event_heads.c.seq + insert.excluded.seq},
+    ).returning(note_event_heads.c.owner_id, note_event_heads.c.seq)
+
+
+def with_event(statement: Any, written: sa.CTE | None = None) -> Any:
+    """PostgreSQL: ``statement`` with two more CTE branches that record one event, bound
+    as ``event_note_id``, ``event_kind``, ``event_version``, ``event_at``: the owner's head
+    upsert and the event's insert. With ``written`` (a CTE returning the written note's
+    ``owner_id``), the event is recorded only if that CTE returned a row; without it, for
+    the owner bound as ``event_owner_id``."""
+    one = sa.literal_column("1", sa.BigInteger())
+    if written is not None:
+        source = sa.select(written.c.owner_id, one)
+    else:
+        source = sa.select(sa.bindparam("event_owner_id", type_=sa.Uuid()), one)
+    head = _head_upsert(source, "postgresql").cte("event_head")
+    recorded = (
+        note_events.insert()
+        .from_select(
+            ["owner_id", "seq", *_EVENT_PARAMETERS],
+            sa.select(
+                head.c.owner_id,
+                head.c.seq,
+                *(sa.bindparam(f"event_{name}", type_=_e[name].type) for name in _EVENT_PARAMETERS),
+            ),
+        )
+        .returning(_e.seq)
+        .cte("event_recorded")
+    )
+    return statement.add_cte(head, recorded)
+
+
+_ONE_EVENT: Final = with_event(sa.select(sa.literal_column("1")))
+
+
+def event_row(
+    owner_id: UUID, note_id: UUID, kind: EventKind, version: int, at: datetime
+) -> dict[str, Any]:
+    """An event held back, bound as ``with_event`` binds it (``event_owner_id`` included)."""
+    return {
+        "event_owner_id": owner_id,
+        "event_note_id": note_id,
+        "event_kind": kind,
+        "event_version": version,
+        "event_at": at,
+    }
+
+
+async def flush_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
+    """Record held-back ``event_row``s: on PostgreSQL one alone is one statement; otherwise a
+    head upsert per owner, then one insert of them all."""
+    if not events:
+        return
+    if session.dialect == "postgresql" and len(events) == 1:
+        await session.execute(_ONE_EVENT, events[0], write=True)
+        return
+    rows: list[dict[str, Any]] = []
+    for owner_id, group in groupby(events, key=lambda event: event["event_owner_id"]):
+        owned = list(group)
+        taken = {"owner_id": owner_id, "seq": len(owned)}
+        result = await session.execute(_head_upsert(taken, session.dialect), write=True)
+        last = int(result.mappings().one()["seq"])
+        first = last - len(owned) + 1
+        rows.extend(
+            {
+                "owner_id": owner_id,
+                "seq": first + index,
+                **{name: event[f"event_{name}"] for name in _EVENT_PARAMETERS},
+            }
+            for index, event in enumerate(owned)
+        )
+    await session.execute(note_events.insert(), rows, write=True)
+
+
+_COLUMNS: Final = (_e.owner_id, _e.seq, _e.note_id, _e.kind, _e.version, _e.at)
+_AFTER: Final = (
+    sa.select(*_COLUMNS)
+    .where(_e.owner_id == sa.bindparam("owner_id"), _e.seq > sa.bindparam("seq"))
+    .order_by(_e.seq)
+    .limit(sa.bindparam("limit"))
+)
+_OLDEST: Final = sa.select(sa.func.min(_e.seq).label("seq")).where(
+    _e.owner_id == sa.bindparam("owner_id")
+)
+
+
+def _to_event(row: Mapping[Any, Any]) -> NoteEvent:
+    return NoteEvent(
+        owner_id=row["owner_id"],
+        seq=int(row["seq"]),
+        note_id=row["note_id"],
+        kind=cast(EventKind, row["kind"]),
+        version=row["version"],
+        at=row["at"],
+    )
+
+
+_LAST: Final = sa.select(note_event_heads.c.seq).where(
+    note_event_heads.c.owner_id == sa.bindparam("owner_id")
+)
+
+
+class SqlEventLog:
+    """The event log in ``note_events`` (see the module docstring)."""
+
+    def __init__(self, uow: Session) -> None:
+        self._uow = uow
+
+    async def append(
+        self, owner_id: UUID, note_id: UUID, kind: EventKind, version: int, at: datetime
+    ) -> None:
+        self._uow.append_event(event_row(owner_id, note_id, kind, version, at))
+
+    async def after(self, owner_id: UUID, seq: int, *, limit: int) -> builtins.list[NoteEvent]:
+        rows = await self._uow.fetch_all(_AFTER, {"owner_id": owner_id, "seq": seq, "limit": limit})
+        return [_to_event(row) for row in rows]
+
+    async def oldest_kept(self, owner_id: UUID) -> int | None:
+        row = await self._uow.fetch_one(_OLDEST, {"owner_id": owner_id})
+        return None if row is None or row["seq"] is None else int(row["seq"])
+
+    async def last(self, owner_id: UUID) -> int:
+        row = await self._uow.fetch_one(_LAST, {"owner_id": owner_id})
+        return 0 if row is None else int(row["seq"])
+
+    async def prune(self, before: datetime) -> int:
+        # Across owners: a maintenance sweep. Head rows stay: numbers never go back.
+        result = await self._uow.execute(note_events.delete().where(_e.at < before), write=True)
+        return int(result.rowcount)
