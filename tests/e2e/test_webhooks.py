@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -50,13 +51,14 @@ def server(database: str) -> Iterator[ServerProcess]:
         process.stop()
 
 
-def signed_in(base_url: str, username: str = "alice") -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=30)
-    account = {"username": username, "password": PASSWORD}
-    assert client.post("/users/", json=account).status_code in (201, 409)
-    token = client.post("/auth/token", data=account).json()["access_token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
+@contextmanager
+def signed_in(base_url: str, username: str = "alice") -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        account = {"username": username, "password": PASSWORD}
+        assert client.post("/users/", json=account).status_code in (201, 409)
+        token = client.post("/auth/token", data=account).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
 
 
 def register(client: httpx.Client, url: str, events: list[str] = ALL_EVENTS) -> dict[str, Any]:
@@ -73,6 +75,17 @@ def created_note(client: httpx.Client, title: str) -> dict[str, Any]:
     return note
 
 
+def deliveries(client: httpx.Client, webhook: dict[str, Any], count: int) -> list[Any]:
+    """The webhook's recorded attempts, once ``count`` are (an attempt is recorded just
+    after its answer arrives)."""
+    for _ in range(300):
+        found: list[Any] = client.get(f"/users/me/webhooks/{webhook['id']}/deliveries").json()
+        if len(found) >= count:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{len(found)} of {count} attempts recorded")
+
+
 def bodies(secret: str, received: list[Received]) -> list[Any]:
     return [verify(secret, message) for message in received]
 
@@ -86,7 +99,7 @@ def test_a_receiver_gets_every_event_signed_and_in_commit_order(server: ServerPr
         assert client.post(f"/trash/{note['id']}/restore").status_code == 200
         other = created_note(client, "other")
         got = bodies(webhook["secret"], receiver.wait_for(5))
-        deliveries = client.get(f"/users/me/webhooks/{webhook['id']}/deliveries").json()
+        recorded = deliveries(client, webhook, 5)
     assert [b["type"] for b in got] == [
         "note.created",
         "note.updated",
@@ -98,8 +111,8 @@ def test_a_receiver_gets_every_event_signed_and_in_commit_order(server: ServerPr
     assert got[2]["data"] == {"id": note["id"]}
     assert got[3]["data"]["note"]["version"] == 3
     assert got[4]["data"]["note"]["id"] == other["id"]
-    assert [d["status_code"] for d in deliveries] == [200] * 5
-    assert [d["event_id"] for d in reversed(deliveries)] == [b["id"] for b in got]
+    assert [d["status_code"] for d in recorded] == [200] * 5
+    assert [d["event_id"] for d in reversed(recorded)] == [b["id"] for b in got]
 
 
 def test_a_failing_receiver_gets_the_event_again_until_it_answers(server: ServerProcess) -> None:
@@ -108,12 +121,12 @@ def test_a_failing_receiver_gets_the_event_again_until_it_answers(server: Server
         created_note(client, "retried")
         created_note(client, "after")
         received = receiver.wait_for(5)
-        deliveries = client.get(f"/users/me/webhooks/{webhook['id']}/deliveries").json()
+        recorded = deliveries(client, webhook, 5)
     got = bodies(webhook["secret"], received)
     assert [m.status for m in received] == [500, 500, 500, 200, 200]
     assert [b["data"]["note"]["title"] for b in got] == ["retried"] * 4 + ["after"]
     assert len({m.headers["webhook-id"] for m in received[:4]}) == 1
-    assert [(d["attempt"], d["status_code"]) for d in reversed(deliveries)] == [
+    assert [(d["attempt"], d["status_code"]) for d in reversed(recorded)] == [
         (1, 500),
         (2, 500),
         (3, 500),
@@ -127,23 +140,23 @@ def test_an_event_whose_delivery_a_killed_process_left_is_delivered_after_a_rest
 ) -> None:
     release = threading.Event()
     env = server_env(database, NOTES_WEBHOOKS_LEASE="11")
-    first = ServerProcess(env).start()
-    try:
-        with receiving(hold_first=release) as receiver, signed_in(first.base_url) as client:
-            webhook = register(client, receiver.url, ["note.created"])
-            created_note(client, "survives")
-            receiver.wait_for(1)  # sent, and the answer held back: not recorded yet
+    with receiving(hold_first=release) as receiver:
+        first = ServerProcess(env).start()
+        try:
+            with signed_in(first.base_url) as client:
+                webhook = register(client, receiver.url, ["note.created"])
+                created_note(client, "survives")
+                receiver.wait_for(1)  # sent, and the answer held back: not recorded yet
+        finally:
             first.stop(signal.SIGKILL)
             release.set()
-            second = ServerProcess(env, port=first.port).start()
-            try:
-                with signed_in(second.base_url) as again:
-                    created_note(again, "next")
-                    received = receiver.wait_for(3, timeout=60)
-            finally:
-                second.stop()
-    finally:
-        first.stop()
+        second = ServerProcess(env, port=first.port).start()
+        try:
+            with signed_in(second.base_url) as again:
+                created_note(again, "next")
+                received = receiver.wait_for(3, timeout=60)
+        finally:
+            second.stop()
     got = bodies(webhook["secret"], received)
     # At least once: the attempt the killed process made is made again, with the same id.
     assert [b["data"]["note"]["title"] for b in got] == ["survives", "survives", "next"]
@@ -154,16 +167,17 @@ def test_two_processes_deliver_each_event_once(database: str) -> None:
     servers = [ServerProcess(server_env(database)).start() for _ in range(2)]
     try:
         with receiving() as receiver:
-            clients = [signed_in(s.base_url, "carol") for s in servers]
-            hooks = [register(clients[0], f"{receiver.url}/{index}") for index in range(3)]
-            for index in range(30):
-                created_note(clients[index % 2], f"n{index}")
+            with (
+                signed_in(servers[0].base_url, "carol") as one,
+                signed_in(servers[1].base_url, "carol") as two,
+            ):
+                hooks = [register(one, f"{receiver.url}/{index}") for index in range(3)]
+                for index in range(30):
+                    created_note((one, two)[index % 2], f"n{index}")
             receiver.wait_for(90)
             # A few more turns of both workers: nothing more is sent.
             time.sleep(1)
             received = list(receiver.received)
-            for client in clients:
-                client.close()
     finally:
         for server in servers:
             server.stop()
