@@ -57,11 +57,22 @@ async def _load(base_url: str, url: str, options: argparse.Namespace) -> tuple[i
         tasks = []
         for n in range(total):
             await asyncio.sleep(max(0.0, start + n / options.rate - loop.time()))
-            post = client.post("/notes/", json={"title": f"n{n}"}, headers=users[n % len(users)])
-            tasks.append(asyncio.ensure_future(post))
-        for answer in await asyncio.gather(*tasks):
-            answer.raise_for_status()
+            tasks.append(asyncio.ensure_future(_create(client, n, users[n % len(users)])))
+        await asyncio.gather(*tasks)
         return total, secrets
+
+
+async def _create(client: httpx.AsyncClient, n: int, headers: dict[str, str]) -> None:
+    """One note; sent again on a connection the server closed before it was read."""
+    for attempt in (1, 2):
+        try:
+            answer = await client.post("/notes/", json={"title": f"n{n}"}, headers=headers)
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+            continue
+        answer.raise_for_status()
+        return
 
 
 async def _run(options: argparse.Namespace) -> None:
