@@ -17,7 +17,7 @@ With ``uow_factory`` overridden, resolving ``notes`` opens no database at all.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -25,11 +25,14 @@ from dependency_injector import containers, providers
 
 from adapters.security import Argon2PasswordHasher, JwtAccessTokens, ZxcvbnCommonPasswords
 from adapters.system import SystemClock, Uuid7Factory
+from adapters.webhooks import HttpWebhookSender, StandardWebhookSigning
 from application import Accounts, Clock, LoginPolicy, Notes, UnitOfWorkFactory
 from application.feed import Feed
 from application.personal_tokens import PersonalTokens
 from application.retention import Sweep
 from application.revisions import PurgeTrash, Revisions, Trash
+from application.webhook_delivery import DeliverWebhooks, MessageEncoder
+from application.webhooks import Webhooks
 from domain.revisions import RevisionPolicy
 from entrypoints import persistence
 from entrypoints.settings import Settings
@@ -72,6 +75,18 @@ def _purge_trash(uow: UnitOfWorkFactory, clock: Clock, settings: Settings) -> Pu
     return PurgeTrash(uow, clock, retention=timedelta(days=settings.trash_retention_days))
 
 
+async def _webhook_sender(settings: Settings) -> AsyncIterator[HttpWebhookSender]:
+    sender = HttpWebhookSender(allow_private=settings.webhooks_allow_private)
+    yield sender
+    await sender.close()
+
+
+def _message_encoder() -> MessageEncoder:
+    from entrypoints.http.webhook_schemas import JsonMessageEncoder
+
+    return JsonMessageEncoder()
+
+
 def _cursor_codec(key: str) -> CursorCodec:
     from entrypoints.http.cursors import CursorCodec  # the HTTP package imports this module
 
@@ -93,7 +108,9 @@ class Container(containers.DeclarativeContainer):
     accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
     ``access_tokens``, ``login_policy``, ``common_passwords`` and ``accounts`` (their use
     cases), and ``sweep`` (the retention sweep); for the HTTP edge ``readiness`` (the
-    database check), ``pool_usage``, ``cursors`` (the cursor codec) and ``metrics``."""
+    database check), ``pool_usage``, ``cursors`` (the cursor codec) and ``metrics``; for
+    webhooks ``webhook_signing``, ``webhook_sender`` (a resource: its HTTP client),
+    ``webhooks`` (their use cases) and ``deliver_webhooks`` (a delivery worker's turn)."""
 
     settings = providers.Singleton(Settings)
     clock = providers.Singleton(SystemClock)
@@ -157,6 +174,22 @@ class Container(containers.DeclarativeContainer):
     pool_usage = providers.Singleton(persistence.pool_usage, engine)
     cursors = providers.Singleton(_cursor_codec, signing_key)
     metrics = providers.Singleton(_metrics)
+    webhook_signing = providers.Singleton(StandardWebhookSigning, signing_key)
+    webhook_sender = providers.Resource(_webhook_sender, settings)
+    webhooks = providers.Singleton(
+        Webhooks, uow_factory, clock, ids, webhook_signing, webhook_sender
+    )
+    deliver_webhooks = providers.Singleton(
+        DeliverWebhooks,
+        uow_factory,
+        clock,
+        ids,
+        webhook_sender,
+        webhook_signing,
+        providers.Singleton(_message_encoder),
+        lease=providers.Factory(timedelta, seconds=settings.provided.webhooks_lease),
+        first_retry=providers.Factory(timedelta, seconds=settings.provided.webhooks_first_retry),
+    )
 
 
 async def resolve(provider: Callable[[], T | Awaitable[T]]) -> T:

@@ -197,6 +197,38 @@ class Settings(BaseSettings):
         description="Seconds between the service's sweeps of old failed logins, expired "
         "refresh tokens and idempotency keys; 0: none (run `notes db sweep` from cron).",
     )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks call hosts that resolve to loopback, private or link-local "
+        "addresses (for a service and its receivers on one private network).",
+    )
+    webhooks_worker: bool = Field(
+        default=True,
+        description="Run the webhook delivery worker inside the service (several processes "
+        "may run it); false: this process delivers nothing.",
+    )
+    webhooks_poll_interval: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="Seconds the delivery worker waits, when nothing was due, before it "
+        "looks for new events again.",
+    )
+    webhooks_lease: float = Field(
+        default=60.0,
+        gt=10,
+        le=3600,
+        description="Seconds a delivery worker holds a webhook after its last attempt (more "
+        "than an attempt's 10 s deadline); a process that dies mid-delivery leaves its "
+        "webhooks to others after this long.",
+    )
+    webhooks_first_retry: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds before a failed delivery is first retried; each retry waits "
+        "twice as long as the one before (with jitter), at most an hour, for 24 hours.",
+    )
     log_level: LogLevel = Field(default="info", description="The server's log level.")
     access_log: bool = Field(
         default=True,

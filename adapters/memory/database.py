@@ -17,6 +17,8 @@ from types import TracebackType
 from typing import Any, Final, Self
 from uuid import UUID
 
+from adapters.memory.webhooks import TABLES as webhook_tables
+from adapters.memory.webhooks import MemoryWebhookRepository
 from application.errors import Conflict, QuotaExceeded
 from application.events import EventKind, NoteEvent
 from application.finding import NoteFilter, Order, Position, Ranked
@@ -60,6 +62,7 @@ class MemoryDatabase:
             "note_events": {},
             "note_event_heads": {},
             "personal_tokens": {},
+            **{name: {} for name in webhook_tables},
         }
         self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
 
@@ -141,6 +144,12 @@ class MemoryUnitOfWork:
         self.retention = MemoryRetention(self._tx)
         self.events = MemoryEventLog(self._tx)
         self.personal_tokens = MemoryPersonalTokens(self._tx)
+        self.webhooks = MemoryWebhookRepository(self._tx, self._event_head)
+
+    def _event_head(self, owner_id: UUID) -> int:
+        """The seq of the owner's last event, as this unit of work sees it (0: none)."""
+        last, _ = self._tx.get("note_event_heads", owner_id) or (0, 1)
+        return int(last)
 
     async def __aenter__(self) -> Self:
         return self

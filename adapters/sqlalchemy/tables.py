@@ -295,3 +295,7 @@ def placement(table: sa.Table) -> Literal["per-user", "reference"]:
     if table.info.get("reference"):
         return "reference"
     raise LookupError(f"table {table.name} declares neither an owner nor a reference placement")
+
+
+# Declared in modules of their own, on this metadata.
+from adapters.sqlalchemy import webhook_tables  # noqa: E402, F401

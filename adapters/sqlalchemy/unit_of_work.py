@@ -25,6 +25,7 @@ from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import SqlRevisionRepository
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
+from adapters.sqlalchemy.webhooks import SqlWebhookRepository
 from application import StorageUnavailable
 
 __all__ = ["SqlDatabase", "SqlUnitOfWork"]
@@ -97,6 +98,7 @@ class SqlUnitOfWork:
     retention: SqlRetention
     events: SqlEventLog
     personal_tokens: SqlPersonalTokens
+    webhooks: SqlWebhookRepository
 
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
         self.retention = SqlRetention(self)
         self.events = SqlEventLog(self)
         self.personal_tokens = SqlPersonalTokens(self)
+        self.webhooks = SqlWebhookRepository(self)
         return self
 
     async def __aexit__(

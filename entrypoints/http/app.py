@@ -8,7 +8,8 @@ container (see ``dependencies``).
 Around every route: the request middleware (request ids, body limit, headers, the log line
 and metrics; see ``middleware``), outermost, and CORS for the origins the settings name, if
 any. Logins and registrations whose client hangs up are cancelled (``disconnects``), and
-the lifespan runs the retention sweep every ``NOTES_SWEEP_INTERVAL`` seconds. The
+the lifespan runs the retention sweep every ``NOTES_SWEEP_INTERVAL`` seconds and the
+webhook delivery worker (unless ``NOTES_WEBHOOKS_WORKER`` is false). The
 operational routes are ``/healthz``, ``/readyz`` and ``/metrics``.
 
 Serve it with ``notes serve``, or with any ASGI server:
@@ -43,12 +44,14 @@ from entrypoints.http import (
     problems,
     revisions,
     tokens,
+    webhooks,
 )
 from entrypoints.http.disconnects import CancelOnDisconnect
 from entrypoints.http.middleware import RequestMiddleware
 from entrypoints.http.schemas import Problem
 from entrypoints.settings import Settings
 from entrypoints.sweeping import sweep_periodically
+from entrypoints.webhook_worker import deliver_continuously
 
 __all__ = ["NotesApi", "create_app"]
 
@@ -180,6 +183,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     cost every start a walk of the whole heap, for the little garbage start-up leaves.)"""
     container: Container = app.state.container
     sweeper: asyncio.Task[None] | None = None
+    deliverer: asyncio.Task[None] | None = None
     try:
         settings = container.settings()
         await resolve_notes(container)
@@ -189,14 +193,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.sweep_interval > 0:
             sweep = await resolve(container.sweep)
             sweeper = asyncio.create_task(sweep_periodically(sweep, settings.sweep_interval))
+        await resolve(container.webhooks)
+        if settings.webhooks_worker:
+            deliver = await resolve(container.deliver_webhooks)
+            deliverer = asyncio.create_task(
+                deliver_continuously(deliver, settings.webhooks_poll_interval)
+            )
         gc.freeze()
         yield
     finally:
         gc.unfreeze()
-        if sweeper is not None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        for task in (sweeper, deliverer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         container.metrics().watch_pool(None)
         await shutdown(container)
 
@@ -222,6 +233,7 @@ def create_app(container: Container | None = None, *, shortcuts: bool = True) ->
         openapi_tags=[
             {"name": "notes", "description": "Create, read, change and delete your notes."},
             {"name": "accounts", "description": "Register, log in, refresh and log out."},
+            {"name": "webhooks", "description": "Have your notes' changes pushed to you."},
             {"name": "operations", "description": "For supervisors and load balancers."},
         ],
         responses={
@@ -238,6 +250,7 @@ def create_app(container: Container | None = None, *, shortcuts: bool = True) ->
     revisions.install(app)
     accounts.install(app)
     tokens.install(app)
+    webhooks.install(app)
     health.install(app)
     metrics.install(app)
     docs.install(app)

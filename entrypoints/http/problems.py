@@ -49,6 +49,7 @@ from application.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
 from application.notes import InvalidImport, InvalidImportedNote
 from application.personal_tokens import InsufficientScope, TokenNotFound
 from application.revisions import RevisionNotFound
+from application.webhooks import WebhookNotFound
 from domain import InvalidNote, RuleViolation
 from domain.search import InvalidQuery
 from entrypoints.http.context import request_context
@@ -127,6 +128,7 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     RequestValidationError: ProblemKind(422, "Invalid request", _URN + "invalid-request"),
     NoteNotFound: ProblemKind(404, "Note not found", _URN + "note-not-found"),
     RevisionNotFound: ProblemKind(404, "Revision not found", _URN + "revision-not-found"),
+    WebhookNotFound: ProblemKind(404, "Webhook not found", _URN + "webhook-not-found"),
     PreconditionFailed: ProblemKind(412, "Precondition failed", _URN + "precondition-failed"),
     VersionRequired: ProblemKind(
         428,

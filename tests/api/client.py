@@ -33,6 +33,8 @@ def make_settings(**values: Any) -> Settings:
         "_env_file": None,
         "database_url": MEMORY_URL,
         "secret_key": SECRET_KEY,
+        # Tests of webhook delivery turn it on; elsewhere it would only poll.
+        "webhooks_worker": False,
         **values,
     }
     return Settings(**options)

@@ -48,6 +48,12 @@ def test_it_lists_each_notes_path_once_with_its_operations(document: dict[str, A
         "/auth/token": {"post"},
         "/auth/refresh": {"post"},
         "/auth/logout": {"post"},
+        "/notes/changes": {"get"},
+        "/users/me/tokens": {"get", "post"},
+        "/users/me/tokens/{token_id}": {"delete"},
+        "/users/me/webhooks": {"get", "post"},
+        "/users/me/webhooks/{webhook_id}": {"delete"},
+        "/users/me/webhooks/{webhook_id}/deliveries": {"get"},
     }
     operation_ids = {
         document["paths"][path][method]["operationId"]
@@ -82,6 +88,14 @@ def test_it_lists_each_notes_path_once_with_its_operations(document: dict[str, A
         "refresh",
         "log_out",
         "who_am_i",
+        "note_changes",
+        "create_token",
+        "list_tokens",
+        "revoke_token",
+        "register_webhook",
+        "list_webhooks",
+        "delete_webhook",
+        "list_deliveries",
     }
 
 

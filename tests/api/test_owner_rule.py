@@ -183,6 +183,13 @@ async def _exercise(client: httpx.AsyncClient) -> set[tuple[str, str]]:
     await call("GET", one, f"/notes/{note}", headers=pat)  # its use recorded once a minute
     await call("GET", tokens, tokens)
     await call("DELETE", tokens + "/{token_id}", f"{tokens}/{made.json()['id']}")
+    hooks = "/users/me/webhooks"
+    hook = {"url": "https://93.184.216.34/hooks", "events": ["note.created"]}
+    webhook = (await call("POST", hooks, hooks, json=hook)).json()["id"]
+    await call("GET", hooks, hooks)
+    deliveries = hooks + "/{webhook_id}/deliveries"
+    await call("GET", deliveries, f"{hooks}/{webhook}/deliveries")
+    await call("DELETE", hooks + "/{webhook_id}", f"{hooks}/{webhook}")
     for path in ("/healthz", "/readyz", "/metrics"):
         await call("GET", path, path)
     return called
@@ -217,6 +224,9 @@ async def test_every_endpoint_constrains_the_owner_of_every_per_user_table_it_to
         "personal_tokens": {"select", "insert", "update", "delete"},
         # Written only by the quota's triggers on notes, in the statement that changes notes.
         "note_usage": set(),
+        "webhooks": {"select", "insert", "delete"},
+        # Written by the delivery worker, not by a request (tests/e2e/test_webhooks.py).
+        "webhook_deliveries": {"select", "delete"},
     }
     assert set(expected) == set(OWNERS), "say what the endpoints do to each per-user table"
     missing = {(table, kind) for table, kinds_ in expected.items() for kind in kinds_} - reached
