@@ -28,6 +28,8 @@ from adapters.system import SystemClock, Uuid7Factory
 from application import Accounts, Clock, LoginPolicy, Notes, UnitOfWorkFactory
 from application.retention import Sweep
 from application.revisions import PurgeTrash, Revisions, Trash
+from application.sharing import Sharing, Usernames
+from application.throttle import AddressLimiter
 from domain.revisions import RevisionPolicy
 from entrypoints import persistence
 from entrypoints.settings import Settings
@@ -62,6 +64,10 @@ def _login_policy(settings: Settings) -> LoginPolicy:
     )
 
 
+def _public_limiter(settings: Settings) -> AddressLimiter:
+    return AddressLimiter(settings.public_link_max_requests, timedelta(minutes=1))
+
+
 def _revision_policy(settings: Settings) -> RevisionPolicy:
     return RevisionPolicy(settings.revisions_kept)
 
@@ -86,7 +92,8 @@ class Container(containers.DeclarativeContainer):
     """Providers: ``settings``, ``clock``, ``ids``, ``database_url`` (a resource: the embedded
     server when none is configured), ``engine`` (a resource: the SQL pool, ``None`` on
     ``memory://``), ``uow_factory`` (the persistence port), ``notes``, ``revisions``,
-    ``trash`` and ``purge_trash`` (their use cases, with ``revision_policy``), and for
+    ``trash`` and ``purge_trash`` (their use cases, with ``revision_policy``), ``sharing``
+    (with ``public_limiter``) and ``usernames`` (owners' names, remembered), and for
     accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
     ``access_tokens``, ``login_policy``, ``common_passwords`` and ``accounts`` (their use
     cases), and ``sweep`` (the retention sweep); for the HTTP edge ``readiness`` (the
@@ -119,6 +126,9 @@ class Container(containers.DeclarativeContainer):
         require_version=settings.provided.require_if_match,
     )
     trash = providers.Singleton(Trash, uow_factory, clock, policy=revision_policy)
+    usernames = providers.Singleton(Usernames, uow_factory)
+    public_limiter = providers.Singleton(_public_limiter, settings)
+    sharing = providers.Singleton(Sharing, uow_factory, clock, ids, public_limiter=public_limiter)
     purge_trash = providers.Singleton(_purge_trash, uow_factory, clock, settings)
     signing_key = providers.Singleton(signing_key, settings)
     password_hasher = providers.Resource(_password_hasher, settings)

@@ -26,7 +26,7 @@ from typing import Any, Final, NamedTuple, Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from adapters.sqlalchemy.tables import notes
+from adapters.sqlalchemy.tables import notes, shared_notes
 from application import NoteFilter, Order, Position
 from domain.search import SearchQuery, Term, encode, relevance
 
@@ -40,6 +40,7 @@ __all__ = [
     "shape_of",
     "shaped_parameters",
     "shaped_statement",
+    "source",
     "sqlite_relevance",
 ]
 
@@ -95,9 +96,31 @@ def sqlite_relevance(search_title: str, search_body: str, query: str) -> float:
     return relevance(_decoded_query(query), search_title.split(), search_body.split())
 
 
-def conditions(owner_id: Any, where: NoteFilter, dialect: str) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses selecting the owner's notes that pass ``where``."""
-    clauses: list[sa.ColumnElement[bool]] = [notes.c.owner_id == owner_id]
+def _whose(owner_id: Any, shared: bool) -> sa.ColumnElement[bool]:
+    """The owner's notes; with ``shared``, the notes shared with ``owner_id`` (the grantee)
+    through the grantee's index, joined by ``source``."""
+    column = shared_notes.c.grantee_id if shared else notes.c.owner_id
+    clause: sa.ColumnElement[bool] = column == owner_id
+    return clause
+
+
+def source(shared: bool) -> sa.FromClause:
+    """What a listing reads: the notes table, or the grantee's index joined to the notes
+    by the owner's key (one primary-key lookup per row)."""
+    if not shared:
+        return notes
+    return shared_notes.join(
+        notes,
+        sa.and_(notes.c.owner_id == shared_notes.c.owner_id, notes.c.id == shared_notes.c.note_id),
+    )
+
+
+def conditions(
+    owner_id: Any, where: NoteFilter, dialect: str, *, shared: bool = False
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses selecting the owner's notes (or, with ``shared``, the notes shared
+    with ``owner_id``) that pass ``where``."""
+    clauses: list[sa.ColumnElement[bool]] = [_whose(owner_id, shared)]
     if where.tags:
         if dialect == "postgresql":
             wanted = sa.bindparam(None, list(where.tags), type_=postgresql.ARRAY(sa.Text()))
@@ -147,10 +170,14 @@ class _BoundKeyset(NamedTuple):
 
 
 def ordering(
-    order: Order, rank: sa.ColumnElement[float], after: _Keyset | None
+    order: Order, rank: sa.ColumnElement[float], after: _Keyset | None, *, shared: bool = False
 ) -> tuple[list[sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]:
-    """The ORDER BY of ``order``, and the keyset condition for the notes after ``after``."""
+    """The ORDER BY of ``order``, and the keyset condition for the notes after ``after``.
+    With ``shared``, the creation orders use the grantee's index's copy of the keys, which
+    its index serves."""
     created, updated, ident = notes.c.created_date, notes.c.updated_date, notes.c.id
+    if shared and order in ("created_desc", "created_asc"):
+        created, ident = shared_notes.c.note_created_date, shared_notes.c.note_id
     if order == "created_asc":
         keys: list[sa.ColumnElement[Any]] = [created.asc(), ident.asc()]
         cut = (
@@ -192,21 +219,24 @@ def find_statement(
     after: Position | None,
     skip: int,
     dialect: str,
+    shared: bool = False,
 ) -> sa.Select[Any]:
-    """The whole query of ``NoteRepository.find``: ``columns`` and the ``score``, with the
-    values of this request bound in it. On PostgreSQL it is the shaped statement with
-    these values, exactly the SQL the repository runs."""
+    """The whole query of ``NoteRepository.find`` (``find_shared`` with ``shared``):
+    ``columns`` and the ``score``, with the values of this request bound in it. On
+    PostgreSQL it is the shaped statement with these values, exactly the SQL the
+    repository runs."""
     if dialect == "postgresql":
-        return shaped_statement(tuple(columns), shape_of(where, order, after, skip)).params(
-            shaped_parameters(owner_id, where, limit=limit, after=after, skip=skip)
-        )
+        return shaped_statement(
+            tuple(columns), shape_of(where, order, after, skip, shared=shared)
+        ).params(shaped_parameters(owner_id, where, limit=limit, after=after, skip=skip))
     rank = score(where, dialect)
-    keys, cut = ordering(order, rank, after)
-    clauses = conditions(owner_id, where, dialect)
+    keys, cut = ordering(order, rank, after, shared=shared)
+    clauses = conditions(owner_id, where, dialect, shared=shared)
     if cut is not None:
         clauses.append(cut)
     return (
         sa.select(*columns, rank.label("score"))
+        .select_from(source(shared))
         .where(*clauses)
         .order_by(*keys)
         .limit(limit)
@@ -222,10 +252,15 @@ class Shape(NamedTuple):
     search: bool
     after: bool
     skip: bool
+    shared: bool = False
 
 
-def shape_of(where: NoteFilter, order: Order, after: Position | None, skip: int) -> Shape:
-    return Shape(order, bool(where.tags), where.search is not None, after is not None, skip > 0)
+def shape_of(
+    where: NoteFilter, order: Order, after: Position | None, skip: int, *, shared: bool = False
+) -> Shape:
+    return Shape(
+        order, bool(where.tags), where.search is not None, after is not None, skip > 0, shared
+    )
 
 
 def _named(name: str, type_: sa.types.TypeEngine[Any]) -> sa.BindParameter[Any]:
@@ -236,7 +271,7 @@ def _named(name: str, type_: sa.types.TypeEngine[Any]) -> sa.BindParameter[Any]:
 def shaped_statement(columns: tuple[sa.ColumnElement[Any], ...], shape: Shape) -> sa.Select[Any]:
     """The PostgreSQL ``find`` statement of ``shape``, built once, with the bind parameters
     ``shaped_parameters`` names: the same SQL ``find_statement`` builds per request."""
-    clauses: list[sa.ColumnElement[bool]] = [notes.c.owner_id == _named("owner_id", sa.Uuid())]
+    clauses: list[sa.ColumnElement[bool]] = [_whose(_named("owner_id", sa.Uuid()), shape.shared)]
     if shape.tags:
         wanted = _named("tags", postgresql.ARRAY(sa.Text()))
         clauses.append(sa.type_coerce(notes.c.tags, postgresql.ARRAY(sa.Text())).contains(wanted))
@@ -258,11 +293,12 @@ def shaped_statement(columns: tuple[sa.ColumnElement[Any], ...], shape: Shape) -
         if shape.after
         else None
     )
-    keys, cut = ordering(shape.order, rank, after)
+    keys, cut = ordering(shape.order, rank, after, shared=shape.shared)
     if cut is not None:
         clauses.append(cut)
     statement = (
         sa.select(*columns, rank.label("score"))
+        .select_from(source(shape.shared))
         .where(*clauses)
         .order_by(*keys)
         .limit(_named("limit", sa.Integer()))

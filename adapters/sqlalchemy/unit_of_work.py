@@ -21,6 +21,7 @@ from adapters.sqlalchemy.notes import SqlNoteRepository, compiled_insert
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import CREATE_WITH_REVISION, SqlRevisionRepository
+from adapters.sqlalchemy.sharing import SqlLinkRepository, SqlShareRepository
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
 from application import StorageUnavailable
@@ -88,6 +89,8 @@ class SqlUnitOfWork:
     notes: SqlNoteRepository
     revisions: SqlRevisionRepository
     trashed: SqlTrashRepository
+    shares: SqlShareRepository
+    links: SqlLinkRepository
     users: SqlUserRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_failures: SqlLoginFailures
@@ -121,6 +124,8 @@ class SqlUnitOfWork:
         self.notes = SqlNoteRepository(self)
         self.revisions = SqlRevisionRepository(self)
         self.trashed = SqlTrashRepository(self)
+        self.shares = SqlShareRepository(self)
+        self.links = SqlLinkRepository(self)
         self.users = SqlUserRepository(self)
         self.refresh_tokens = SqlRefreshTokenRepository(self)
         self.login_failures = SqlLoginFailures(self)

@@ -32,7 +32,17 @@ from starlette.types import ASGIApp
 
 from application import NotAuthenticated
 from entrypoints.container import Container, resolve, resolve_notes, shutdown
-from entrypoints.http import accounts, cors, docs, health, metrics, notes, problems, revisions
+from entrypoints.http import (
+    accounts,
+    cors,
+    docs,
+    health,
+    metrics,
+    notes,
+    problems,
+    revisions,
+    sharing,
+)
 from entrypoints.http.disconnects import CancelOnDisconnect
 from entrypoints.http.middleware import RequestMiddleware
 from entrypoints.http.schemas import Problem
@@ -210,6 +220,7 @@ def create_app(container: Container | None = None, *, shortcuts: bool = True) ->
         redoc_url=None,
         openapi_tags=[
             {"name": "notes", "description": "Create, read, change and delete your notes."},
+            {"name": "sharing", "description": "Share notes with users, and publish links."},
             {"name": "accounts", "description": "Register, log in, refresh and log out."},
             {"name": "operations", "description": "For supervisors and load balancers."},
         ],
@@ -223,6 +234,7 @@ def create_app(container: Container | None = None, *, shortcuts: bool = True) ->
     # The router tries routes in order: the busiest first.
     notes.install(app, shortcuts=shortcuts)
     revisions.install(app)
+    sharing.install(app)
     accounts.install(app)
     health.install(app)
     metrics.install(app)

@@ -8,6 +8,7 @@ every request (a singleton, built once, then handed out again).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -16,6 +17,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from application import Accounts, NotAuthenticated, Notes
+from application.sharing import Usernames
+from domain import Note
 from entrypoints.container import Container, resolve
 from entrypoints.http.context import request_context
 
@@ -58,6 +61,19 @@ class Caller:
     notes: Notes
     accounts: Accounts
     container: Container
+
+    async def username(self) -> str:
+        """The caller's username: the owner of every note of their own in an answer."""
+        return (await self.owners(()))[self.id]
+
+    async def owners(self, notes: Sequence[Note]) -> dict[UUID, str]:
+        """The username of the caller and of each note's owner, by user id; without a
+        round trip once known (``Usernames``)."""
+        usernames: Usernames = await resolve(self.container.usernames)
+        named = await usernames.of([self.id, *(note.owner_id for note in notes)])
+        if self.id not in named:
+            raise NotAuthenticated("the user no longer exists")
+        return named
 
 
 class _BearerCaller(OAuth2PasswordBearer):
