@@ -178,7 +178,8 @@ async def test_the_grantees_listing_pages_filters_and_searches(
     first = await sharing.find_shared(BOB, NoteQuery(limit=3))
     assert [n.id for n in first.notes] == shared[::-1][:3]
     rest = await sharing.find_shared(BOB, NoteQuery(limit=3, after=first.next))
-    assert [n.id for n in rest.notes] == [shared[0]] and rest.next is None
+    assert [n.id for n in rest.notes] == [shared[0]]
+    assert rest.next is None
     oldest = await sharing.find_shared(BOB, NoteQuery(order="created_asc", limit=2))
     after = await sharing.find_shared(BOB, NoteQuery(order="created_asc", after=oldest.next))
     assert [n.id for n in oldest.notes + after.notes] == shared
@@ -218,7 +219,8 @@ async def test_a_public_link_opens_the_note_until_revoked_or_expired(
 ) -> None:
     note = await notes.create_note(ALICE, NoteDraft("plan", "public words", ["pub"]))
     issued = await sharing.create_link(ALICE, note.id, expires_in_days=2)
-    assert issued.token not in repr(issued.link) and len(issued.token) > 40
+    assert issued.token not in repr(issued.link)
+    assert len(issued.token) > 40
     assert (await sharing.public_note(issued.token)).title.value == "plan"
     [listed] = await sharing.links(ALICE, note.id)
     assert listed.id == issued.link.id
