@@ -169,13 +169,21 @@ class _BoundKeyset(NamedTuple):
     score: sa.BindParameter[Any]
 
 
+_Keys = tuple[sa.ColumnElement[Any], sa.ColumnElement[Any], sa.ColumnElement[Any]]
+
+
 def ordering(
-    order: Order, rank: sa.ColumnElement[float], after: _Keyset | None, *, shared: bool = False
+    order: Order,
+    rank: sa.ColumnElement[float],
+    after: _Keyset | None,
+    *,
+    shared: bool = False,
+    keys_of: _Keys | None = None,
 ) -> tuple[list[sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]:
-    """The ORDER BY of ``order``, and the keyset condition for the notes after ``after``.
-    With ``shared``, the creation orders use the grantee's index's copy of the keys, which
-    its index serves."""
-    created, updated, ident = notes.c.created_date, notes.c.updated_date, notes.c.id
+    """The ORDER BY of ``order``, and the keyset condition for the notes after ``after``,
+    over the notes' (created, updated, id) columns or ``keys_of``. With ``shared``, the
+    creation orders use the grantee's index's copy of the keys, which its index serves."""
+    created, updated, ident = keys_of or (notes.c.created_date, notes.c.updated_date, notes.c.id)
     if shared and order in ("created_desc", "created_asc"):
         created, ident = shared_notes.c.note_created_date, shared_notes.c.note_id
     if order == "created_asc":
@@ -293,17 +301,59 @@ def shaped_statement(columns: tuple[sa.ColumnElement[Any], ...], shape: Shape) -
         if shape.after
         else None
     )
-    keys, cut = ordering(shape.order, rank, after, shared=shape.shared)
+    if shape.shared:
+        return _shared_statement(columns, shape, clauses[1:], rank, after)
+    keys, cut = ordering(shape.order, rank, after)
     if cut is not None:
         clauses.append(cut)
     statement = (
         sa.select(*columns, rank.label("score"))
-        .select_from(source(shape.shared))
         .where(*clauses)
         .order_by(*keys)
         .limit(_named("limit", sa.Integer()))
     )
     return statement.offset(_named("skip", sa.Integer())) if shape.skip else statement
+
+
+def _shared_statement(
+    columns: tuple[sa.ColumnElement[Any], ...],
+    shape: Shape,
+    filters: list[sa.ColumnElement[bool]],
+    rank: sa.ColumnElement[float],
+    after: _Keyset | None,
+) -> sa.Select[Any]:
+    """The grantee's listing on PostgreSQL: the grantee's index in the listing's order, each
+    entry's note looked up by its owner's primary key in a LATERAL subquery (which
+    ``OFFSET 0`` keeps from being flattened into a join the planner might hash), until the
+    page is full: a page costs what a page of the owner's own listing does, however many
+    notes are shared."""
+    found = (
+        sa.select(*columns, rank.label("score"))
+        .where(
+            notes.c.owner_id == shared_notes.c.owner_id,
+            notes.c.id == shared_notes.c.note_id,
+            *filters,
+        )
+        .offset(sa.literal_column("0", sa.Integer()))
+        .lateral("found")
+    )
+    keys, cut = ordering(
+        shape.order,
+        found.c.score,
+        after,
+        shared=True,
+        keys_of=(found.c.created_date, found.c.updated_date, found.c.id),
+    )
+    clauses = [shared_notes.c.grantee_id == _named("owner_id", sa.Uuid())]
+    if cut is not None:
+        clauses.append(cut)
+    return (
+        sa.select(*(found.c[str(column.key)] for column in columns), found.c.score)
+        .select_from(shared_notes.join(found, sa.true()))
+        .where(*clauses)
+        .order_by(*keys)
+        .limit(_named("limit", sa.Integer()))
+    )
 
 
 def shaped_parameters(
