@@ -301,13 +301,16 @@ def shaped_statement(columns: tuple[sa.ColumnElement[Any], ...], shape: Shape) -
         if shape.after
         else None
     )
-    if shape.shared:
+    if shape.shared and not (shape.tags or shape.search):
         return _shared_statement(columns, shape, clauses[1:], rank, after)
-    keys, cut = ordering(shape.order, rank, after)
+    # Filtered, the grantee's notes are joined: the planner may then start from the tags'
+    # or the search's index, where walking the grantee's index would visit every entry.
+    keys, cut = ordering(shape.order, rank, after, shared=shape.shared)
     if cut is not None:
         clauses.append(cut)
     statement = (
         sa.select(*columns, rank.label("score"))
+        .select_from(source(shape.shared))
         .where(*clauses)
         .order_by(*keys)
         .limit(_named("limit", sa.Integer()))
@@ -322,7 +325,7 @@ def _shared_statement(
     rank: sa.ColumnElement[float],
     after: _Keyset | None,
 ) -> sa.Select[Any]:
-    """The grantee's listing on PostgreSQL: the grantee's index in the listing's order, each
+    """The grantee's unfiltered listing on PostgreSQL: the grantee's index in order, each
     entry's note looked up by its owner's primary key in a LATERAL subquery (which
     ``OFFSET 0`` keeps from being flattened into a join the planner might hash), until the
     page is full: a page costs what a page of the owner's own listing does, however many
