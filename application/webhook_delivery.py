@@ -65,6 +65,8 @@ class EventMessage:
     created_date: datetime
     note_id: UUID
     note: Note | None
+    owner: str = ""
+    """The username of the note's owner (whose webhook it is)."""
 
 
 class MessageEncoder(Protocol):
@@ -210,9 +212,20 @@ async def _message(uow: WebhookUnitOfWork, event: NoteEvent) -> EventMessage:
     kind = event_type_of(event.kind)
     assert kind is not None
     note = None if kind == "note.deleted" else await _note_at(uow, event)
+    owner = "" if note is None else await _username(uow, event.owner_id)
     return EventMessage(
-        id=event_id(event), type=kind, created_date=event.at, note_id=event.note_id, note=note
+        id=event_id(event),
+        type=kind,
+        created_date=event.at,
+        note_id=event.note_id,
+        note=note,
+        owner=owner,
     )
+
+
+async def _username(uow: WebhookUnitOfWork, user_id: UUID) -> str:
+    user = await uow.users.get(user_id)
+    return "" if user is None else user.username.value
 
 
 async def _note_at(uow: WebhookUnitOfWork, event: NoteEvent) -> Note | None:

@@ -170,6 +170,12 @@ class Settings(BaseSettings):
         description="Failed logins and registrations one client address may make within the "
         "login window, per process.",
     )
+    public_link_max_requests: int = Field(
+        default=60,
+        ge=1,
+        description="Requests for public links (`GET /public/{token}`) one client address may "
+        "make per minute, per process; beyond them 429.",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses or networks of reverse proxies whose `X-Forwarded-For` is "

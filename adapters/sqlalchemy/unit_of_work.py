@@ -23,6 +23,7 @@ from adapters.sqlalchemy.personal_tokens import SqlPersonalTokens
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import SqlRevisionRepository
+from adapters.sqlalchemy.sharing import SqlLinkRepository, SqlShareRepository
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
 from adapters.sqlalchemy.webhooks import SqlWebhookRepository
@@ -91,6 +92,8 @@ class SqlUnitOfWork:
     notes: SqlNoteRepository
     revisions: SqlRevisionRepository
     trashed: SqlTrashRepository
+    shares: SqlShareRepository
+    links: SqlLinkRepository
     users: SqlUserRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_failures: SqlLoginFailures
@@ -128,6 +131,8 @@ class SqlUnitOfWork:
         self.notes = SqlNoteRepository(self)
         self.revisions = SqlRevisionRepository(self)
         self.trashed = SqlTrashRepository(self)
+        self.shares = SqlShareRepository(self)
+        self.links = SqlLinkRepository(self)
         self.users = SqlUserRepository(self)
         self.refresh_tokens = SqlRefreshTokenRepository(self)
         self.login_failures = SqlLoginFailures(self)
