@@ -16,6 +16,7 @@ from uuid import UUID
 
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
+from application.transfer import Transfer
 from domain import Note, Password, User
 from domain.revisions import Revision, TrashedNote
 from domain.sessions import RefreshToken
@@ -33,6 +34,7 @@ __all__ = [
     "RefreshTokenRepository",
     "Retention",
     "RevisionRepository",
+    "Transfer",
     "TrashRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -311,6 +313,9 @@ class UnitOfWork(Protocol):
 
     @property
     def retention(self) -> Retention: ...
+
+    @property
+    def transfer(self) -> Transfer: ...
 
     async def __aenter__(self) -> Self: ...
 

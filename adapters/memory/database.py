@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 from uuid import UUID
 
+from adapters.memory.transfer import MemoryTransfer
 from application.errors import Conflict, QuotaExceeded
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
@@ -134,6 +135,7 @@ class MemoryUnitOfWork:
         self.login_failures = MemoryLoginFailures(self._tx)
         self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
         self.retention = MemoryRetention(self._tx)
+        self.transfer = MemoryTransfer(self._tx)
 
     async def __aenter__(self) -> Self:
         return self

@@ -7,6 +7,7 @@ keeps the port's locking promise. Each dialect has its own ``INSERT … ON CONFL
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.finding import RELEVANCE_FUNCTION, sqlite_relevance
 
-__all__ = ["begin_for_write", "configure_sqlite", "insert_on_conflict"]
+__all__ = ["begin_for_write", "bulk_insert", "configure_sqlite", "insert_on_conflict"]
 
 _BEGIN = "sqlite_begin"
 
@@ -23,6 +24,21 @@ _BEGIN = "sqlite_begin"
 def insert_on_conflict(table: sa.Table, dialect: str) -> postgresql.Insert | sqlite.Insert:
     """``INSERT`` into ``table`` with the dialect's ``ON CONFLICT`` clauses available."""
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+@lru_cache(maxsize=64)
+def bulk_insert(table: sa.Table, dialect: str) -> sa.Insert:
+    """An ``INSERT`` into ``table`` that, run with a list of rows, goes out as multi-row
+    ``VALUES`` batches rather than a statement per row.
+
+    SQLAlchemy batches so ("insertmanyvalues") on PostgreSQL and SQLite only for an
+    ``INSERT … RETURNING``, and otherwise hands the rows to the driver's ``executemany``;
+    so there it returns the first column of the key (the rows' owner, already known).
+    """
+    statement = table.insert()
+    if dialect in ("postgresql", "sqlite"):
+        statement = statement.returning(next(iter(table.primary_key.columns)))
+    return statement
 
 
 def begin_for_write(connection: AsyncConnection) -> None:

@@ -21,6 +21,7 @@ from adapters.sqlalchemy.notes import SqlNoteRepository, compiled_insert
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import CREATE_WITH_REVISION, SqlRevisionRepository
+from adapters.sqlalchemy.transfer import SqlTransfer
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
 from application import StorageUnavailable
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
     login_failures: SqlLoginFailures
     idempotency_keys: SqlIdempotencyKeys
     retention: SqlRetention
+    transfer: SqlTransfer
 
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
@@ -126,6 +128,7 @@ class SqlUnitOfWork:
         self.login_failures = SqlLoginFailures(self)
         self.idempotency_keys = SqlIdempotencyKeys(self)
         self.retention = SqlRetention(self)
+        self.transfer = SqlTransfer(self)
         return self
 
     async def __aexit__(
