@@ -56,7 +56,9 @@ async def fill(uow_factory: UnitOfWorkFactory, *, notes_per_user: int = 7) -> li
                 user.id,
                 index,
                 title=f"Note {index} 🦄 of {user.username.value}",
-                description=("ünïcödé, 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 and emoji 🧪 " * (index + 1))
+                description=(
+                    "ünïcödé, \U0001d518 (4 bytes in UTF-8) and emoji 🧪 " * (index % 5 + 1)
+                )
                 + ("x" * 100_000)[: 30_000 if index == 0 else 0],
                 tags=tuple(f"tag-{t}" for t in range(index % 4)) or (),
             )

@@ -4,6 +4,7 @@ notices a changed row."""
 
 from __future__ import annotations
 
+import itertools
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -41,7 +42,7 @@ async def test_a_round_trip_through_every_backend_ends_where_it_started(
         await fill(first)
         start = await snapshot(first)
         assert all(start[table] for table in EVERY_TABLE), "the data set has every kind"
-        for (_, source), (_, target) in zip(sides, sides[1:], strict=False):
+        for (_, source), (_, target) in itertools.pairwise(sides):
             # Small pages: every keyset page boundary is crossed.
             copy = Copy(source, target, page_size=2, batch_size=3)
             copied = await copy.copy()
