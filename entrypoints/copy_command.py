@@ -206,6 +206,7 @@ async def _run(args: argparse.Namespace, settings: Settings, source: str, target
             started = time.monotonic()
             try:
                 copied = None if args.verify_only else await _copy(copy, args.force, target)
+                copying = time.monotonic() - started
                 progress.verifying()
                 checks = await copy.verify()
             except Conflict as error:
@@ -228,8 +229,8 @@ async def _run(args: argparse.Namespace, settings: Settings, source: str, target
                 ) from None
             except ApplicationError as error:
                 raise _Refused(f"{type(error).__name__}: {error}") from None
-            elapsed = time.monotonic() - started
-    _summary(source, target, copied, checks, elapsed)
+            verifying = time.monotonic() - started - copying
+    _summary(source, target, copied, checks, copying, verifying)
     differing = [check.name for check in checks if not check.matches]
     if differing:
         print(
@@ -256,10 +257,16 @@ def _summary(
     target: str,
     copied: dict[str, int] | None,
     checks: list[TableCheck],
-    elapsed: float,
+    copying: float,
+    verifying: float,
 ) -> None:
-    done = "compared" if copied is None else "copied"
-    print(f"{_PREFIX}: {done} {_safe(source)} -> {_safe(target)} in {elapsed:.1f} s")
+    if copied is None:
+        print(f"{_PREFIX}: compared {_safe(source)} and {_safe(target)} in {verifying:.1f} s")
+    else:
+        print(
+            f"{_PREFIX}: copied {_safe(source)} -> {_safe(target)} in {copying:.1f} s, "
+            f"verified in {verifying:.1f} s"
+        )
     for check in checks:
         written = "" if copied is None else f"{copied.get(check.name, 0):>12,} copied"
         if check.matches:
@@ -270,9 +277,9 @@ def _summary(
                 f"target {check.target.count:,} ({check.target.checksum[:16]})"
             )
         print(f"  {check.name:<18}{written}  {verdict}")
-    if copied is not None and elapsed > 0:
+    if copied is not None and copying > 0:
         notes = copied.get("notes", 0)
-        print(f"  {notes:,} notes at {notes / elapsed:,.0f} notes/s (verification included)")
+        print(f"  {notes:,} notes copied at {notes / copying:,.0f} notes/s")
 
 
 class _Progress:
