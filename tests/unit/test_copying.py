@@ -62,7 +62,7 @@ async def test_emptying_the_target_leaves_nothing() -> None:
 
 
 async def test_a_target_that_fails_stops_the_copy_with_its_error() -> None:
-    source, target = MemoryDatabase(), MemoryDatabase()
+    source = MemoryDatabase()
     await fill(source.unit_of_work)
 
     def failing() -> object:
