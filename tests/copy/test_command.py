@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,3 +206,36 @@ def test_a_source_behind_the_schema_is_refused_without_changing_it(
     err = capsys.readouterr().err
     assert "the source database's schema is at 0003, behind" in err
     assert migrate.current(old) == "0003"
+
+
+def test_progress_is_drawn_on_a_terminal_only(tmp_path: Path) -> None:
+    source = _filled_sqlite(tmp_path / "source.sqlite3")
+    command = [sys.executable, "-m", "entrypoints.cli", "db", "copy", source, "memory://"]
+    leader, follower = pty.openpty()
+    drawn = bytearray()
+
+    def read_terminal() -> None:
+        # Until the copy's end of the terminal is closed: read as it draws, so it never
+        # waits on a full terminal buffer.
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            drawn.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    try:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, text=True) as copy:
+            os.close(follower)
+            stdout, _ = copy.communicate(timeout=300)
+        reader.join(timeout=30)
+    finally:
+        os.close(leader)
+    assert copy.returncode == 0
+    assert b"note_revisions" in drawn
+    assert b"verifying" in drawn
+    assert "verified" in stdout
