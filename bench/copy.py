@@ -212,6 +212,8 @@ def main() -> None:
             ) as target:
                 results.append(copy(f"sqlite:///{path}", target, Path(scratch)))
             path.unlink()
+            r = results[-1]
+            print(f"peak RSS {r['peak_rss_mb']:.1f} MB, wall {r['wall_s']:.1f} s", flush=True)
     lines = [
         "| notes | copy | notes/s | verification | wall | peak RSS of `notes db copy` |",
         "| --- | --- | --- | --- | --- | --- |",
