@@ -17,6 +17,7 @@ from uuid import UUID
 from application.events import EventLog
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
+from application.transfer import Transfer
 from domain import Note, Password, User
 from domain.access import SeenNote
 from domain.personal_tokens import PersonalToken
@@ -40,6 +41,7 @@ __all__ = [
     "Retention",
     "RevisionRepository",
     "ShareRepository",
+    "Transfer",
     "TrashRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -436,6 +438,9 @@ class UnitOfWork(Protocol):
 
     @property
     def personal_tokens(self) -> PersonalTokenRepository: ...
+
+    @property
+    def transfer(self) -> Transfer: ...
 
     async def __aenter__(self) -> Self: ...
 

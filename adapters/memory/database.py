@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 from uuid import UUID
 
+from adapters.memory.transfer import MemoryTransfer
 from adapters.memory.webhooks import TABLES as webhook_tables
 from adapters.memory.webhooks import MemoryWebhookRepository
 from application.errors import Conflict, QuotaExceeded
@@ -152,6 +153,7 @@ class MemoryUnitOfWork:
         self.events = MemoryEventLog(self._tx)
         self.personal_tokens = MemoryPersonalTokens(self._tx)
         self.webhooks = MemoryWebhookRepository(self._tx, self._event_head)
+        self.transfer = MemoryTransfer(self._tx)
 
     def _event_head(self, owner_id: UUID) -> int:
         """The seq of the owner's last event, as this unit of work sees it (0: none)."""

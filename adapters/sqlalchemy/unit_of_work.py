@@ -24,6 +24,7 @@ from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import SqlRevisionRepository
 from adapters.sqlalchemy.sharing import SqlLinkRepository, SqlShareRepository
+from adapters.sqlalchemy.transfer import SqlTransfer
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
 from adapters.sqlalchemy.webhooks import SqlWebhookRepository
@@ -102,6 +103,7 @@ class SqlUnitOfWork:
     events: SqlEventLog
     personal_tokens: SqlPersonalTokens
     webhooks: SqlWebhookRepository
+    transfer: SqlTransfer
 
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
@@ -141,6 +143,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self)
         self.personal_tokens = SqlPersonalTokens(self)
         self.webhooks = SqlWebhookRepository(self)
+        self.transfer = SqlTransfer(self)
         return self
 
     async def __aexit__(
