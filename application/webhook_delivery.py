@@ -132,8 +132,11 @@ class DeliverWebhooks:
         webhook = claim.webhook
         async with self._uow() as uow:
             events = await uow.events.after(webhook.owner_id, state.cursor, limit=self._batch)
+            owner = await _username(uow, webhook.owner_id) if events else ""
             messages = [
-                await _message(uow, event) if webhook.wants(event_type_of(event.kind)) else None
+                await _message(uow, event, owner)
+                if webhook.wants(event_type_of(event.kind))
+                else None
                 for event in events
             ]
         if not events:
@@ -208,11 +211,10 @@ class DeliverWebhooks:
         )
 
 
-async def _message(uow: WebhookUnitOfWork, event: NoteEvent) -> EventMessage:
+async def _message(uow: WebhookUnitOfWork, event: NoteEvent, owner: str) -> EventMessage:
     kind = event_type_of(event.kind)
     assert kind is not None
     note = None if kind == "note.deleted" else await _note_at(uow, event)
-    owner = "" if note is None else await _username(uow, event.owner_id)
     return EventMessage(
         id=event_id(event),
         type=kind,
