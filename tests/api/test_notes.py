@@ -79,7 +79,10 @@ async def test_create_answers_the_note_with_its_location_and_etag(
         "created_date",
         "updated_date",
         "version",
+        "owner",
     }
+    me = (await client.get("/users/me")).json()
+    assert note["owner"] == me["username"]
     assert response.headers["location"] == f"/notes/{note['id']}"
     assert response.headers["etag"] == '"1"'
     assert _timestamp(note["created_date"]) == _timestamp(note["updated_date"])
