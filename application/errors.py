@@ -14,6 +14,7 @@ __all__ = [
     "InvalidCredentials",
     "InvalidData",
     "NotAuthenticated",
+    "NotPermitted",
     "NoteNotFound",
     "OutcomeUnknown",
     "Overloaded",
@@ -37,6 +38,16 @@ class NoteNotFound(ApplicationError):
     def __init__(self, note_id: UUID) -> None:
         super().__init__(f"note {note_id} not found")
         self.note_id = note_id
+
+
+class NotPermitted(ApplicationError):
+    """The caller sees the note but may not do this to it (a write through a read-only
+    share, a grantee's deletion): ``domain.access.decide`` said ``FORBIDDEN``."""
+
+    def __init__(self, note_id: UUID, action: str) -> None:
+        super().__init__(f"you may not {action} note {note_id}")
+        self.note_id = note_id
+        self.action = action
 
 
 class PreconditionFailed(ApplicationError):

@@ -17,7 +17,13 @@ from datetime import timedelta
 from typing import Final
 from uuid import UUID
 
-from application.errors import Conflict, NoteNotFound, PreconditionFailed, VersionRequired
+from application.errors import (
+    Conflict,
+    NoteNotFound,
+    NotPermitted,
+    PreconditionFailed,
+    VersionRequired,
+)
 from application.finding import InvalidListing, NoteFilter, NotePage, NoteQuery, Position
 from application.idempotency import (
     IdempotencyKeyReused,
@@ -29,6 +35,7 @@ from application.idempotency import (
 )
 from application.ports import Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
 from domain import Description, InvalidTags, Note, RuleViolation, Tags, Title
+from domain.access import Action, Decision, SeenNote, decide
 from domain.revisions import RevisionPolicy
 from domain.search import parse_query
 
@@ -39,6 +46,10 @@ __all__ = [
     "NoteChanges",
     "NoteDraft",
     "Notes",
+    "allowed",
+    "filter_of",
+    "locked_note",
+    "store_edit",
 ]
 
 MAX_IMPORT: Final = 1000
@@ -194,13 +205,18 @@ class Notes:
             await uow.commit()
         return notes
 
-    async def get_note(self, owner_id: UUID, note_id: UUID) -> Note:
-        """The owner's note, or ``NoteNotFound`` (also when another user owns it)."""
+    async def get_note(self, caller_id: UUID, note_id: UUID) -> Note:
+        """The note, if the caller owns it or it is shared with them; ``NoteNotFound``
+        otherwise."""
+        return (await self.read_note(caller_id, note_id)).note
+
+    async def read_note(self, caller_id: UUID, note_id: UUID) -> SeenNote:
+        """``get_note``, with the caller's relation to the note."""
         async with self._uow() as uow:
-            note = await uow.notes.get(owner_id, note_id)
-        if note is None:
-            raise NoteNotFound(note_id)
-        return note
+            seen = await uow.notes.visible(caller_id, note_id)
+        allowed(seen, note_id, Action.READ)
+        assert seen is not None
+        return seen
 
     async def list_notes(self, owner_id: UUID, *, limit: int = 100, skip: int = 0) -> list[Note]:
         """At most ``limit`` of the owner's notes after the first ``skip``, newest first."""
@@ -210,7 +226,7 @@ class Notes:
     async def find_notes(self, owner_id: UUID, query: NoteQuery) -> NotePage:
         """A page of the owner's notes, filtered by tags and search text, in the order asked
         for; ``RuleViolation`` for a search, tags or paging the rules refuse."""
-        where = _filter_of(query)
+        where = filter_of(query)
         if query.order == "relevance" and where.search is None:
             raise InvalidListing("order", "relevance needs a search (q)")
         if query.after is not None and query.skip:
@@ -264,14 +280,17 @@ class Notes:
         return await self._write(owner_id, note_id, change, if_version)
 
     async def delete_note(
-        self, owner_id: UUID, note_id: UUID, *, if_version: int | None = None
+        self, caller_id: UUID, note_id: UUID, *, if_version: int | None = None
     ) -> None:
-        """Move the owner's note to the trash; ``NoteNotFound`` if there is none."""
+        """Move the caller's note to the trash (where only its owner sees it);
+        ``NoteNotFound`` if there is none, ``NotPermitted`` for a note shared with them."""
         async with self._uow() as uow:
-            note = await self._locked(uow, owner_id, note_id, if_version)
+            note = await self._locked(uow, caller_id, note_id, if_version, Action.DELETE)
             now = self._clock.now()
-            await uow.events.append(owner_id, note_id, "deleted", note.version, now)
-            if not await uow.notes.trash(owner_id, note_id, expected_version=note.version, at=now):
+            await uow.events.append(note.owner_id, note_id, "deleted", note.version, now)
+            if not await uow.notes.trash(
+                note.owner_id, note_id, expected_version=note.version, at=now
+            ):
                 raise Conflict(f"note {note_id} changed while locked")
             await uow.commit()
 
@@ -283,34 +302,56 @@ class Notes:
         if_version: int | None,
     ) -> Note:
         async with self._uow() as uow:
-            note = await self._locked(uow, owner_id, note_id, if_version)
+            note = await self._locked(uow, owner_id, note_id, if_version, Action.WRITE)
             new = change(note)
             await store_edit(uow, new, expected_version=note.version, policy=self._revisions)
             await uow.commit()
         return new
 
     async def _locked(
-        self, uow: UnitOfWork, owner_id: UUID, note_id: UUID, if_version: int | None
+        self,
+        uow: UnitOfWork,
+        caller_id: UUID,
+        note_id: UUID,
+        if_version: int | None,
+        action: Action,
     ) -> Note:
         return await locked_note(
-            uow, owner_id, note_id, if_version, require_version=self._require_version
+            uow,
+            caller_id,
+            note_id,
+            if_version,
+            require_version=self._require_version,
+            action=action,
         )
+
+
+def allowed(seen: SeenNote | None, note_id: UUID, action: Action) -> Note:
+    """The note, if ``domain.access.decide`` lets the caller who sees it as ``seen`` do
+    ``action``; ``NoteNotFound`` if the rule hides it, ``NotPermitted`` if it forbids."""
+    decision = decide(seen.relation, action) if seen is not None else Decision.HIDDEN
+    if decision is Decision.HIDDEN or seen is None:
+        raise NoteNotFound(note_id)
+    if decision is Decision.FORBIDDEN:
+        raise NotPermitted(note_id, action.value)
+    return seen.note
 
 
 async def locked_note(
     uow: UnitOfWork,
-    owner_id: UUID,
+    caller_id: UUID,
     note_id: UUID,
     if_version: int | None,
     *,
     require_version: bool,
+    action: Action = Action.WRITE,
 ) -> Note:
-    """The owner's note, locked for this unit of work, at the version the caller expects."""
+    """The note, locked for this unit of work, at the version the caller expects, if the
+    caller may do ``action`` to it. The note keeps its owner: a grantee's write is a write
+    to the owner's note."""
     if if_version is None and require_version:
         raise VersionRequired("writes to a note must name the version they change")
-    note = await uow.notes.get(owner_id, note_id, for_update=True)
-    if note is None:
-        raise NoteNotFound(note_id)
+    note = allowed(await uow.notes.visible(caller_id, note_id, for_update=True), note_id, action)
     if if_version is not None and note.version != if_version:
         raise PreconditionFailed(note_id, if_version, note.version)
     return note
@@ -329,7 +370,8 @@ async def store_edit(
         raise Conflict(f"note {new.id} changed while locked")
 
 
-def _filter_of(query: NoteQuery) -> NoteFilter:
+def filter_of(query: NoteQuery) -> NoteFilter:
+    """The filter of a listing request; ``InvalidListing`` for tags the rules refuse."""
     try:
         tags = Tags(tuple(query.tags)).values
     except InvalidTags as broken:

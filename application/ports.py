@@ -17,10 +17,13 @@ from uuid import UUID
 from application.events import EventLog
 from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
+from application.transfer import Transfer
 from domain import Note, Password, User
+from domain.access import SeenNote
 from domain.personal_tokens import PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.sessions import RefreshToken
+from domain.sharing import Link, Share
 
 __all__ = [
     "AccessTokens",
@@ -29,6 +32,7 @@ __all__ = [
     "IdFactory",
     "IdempotencyKeys",
     "IssuedToken",
+    "LinkRepository",
     "LoginFailures",
     "NoteRepository",
     "PasswordHasher",
@@ -36,6 +40,8 @@ __all__ = [
     "RefreshTokenRepository",
     "Retention",
     "RevisionRepository",
+    "ShareRepository",
+    "Transfer",
     "TrashRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -83,6 +89,28 @@ class NoteRepository(Protocol):
     async def get_many(self, owner_id: UUID, note_ids: Sequence[UUID]) -> builtins.list[Note]:
         """The owner's notes among ``note_ids`` (at most 1,000), in no particular order; in
         one round trip."""
+        ...
+
+    async def visible(
+        self, caller_id: UUID, note_id: UUID, *, for_update: bool = False
+    ) -> SeenNote | None:
+        """The note with this id as ``caller_id`` may see it, with the caller's relation
+        to it: the caller's own note, or a note shared with the caller (through the
+        grantee's share index, ``ShareRepository``); ``None`` if neither. One round trip;
+        ``for_update`` locks the note as ``get`` does."""
+        ...
+
+    async def find_shared(
+        self,
+        grantee_id: UUID,
+        where: NoteFilter,
+        order: Order,
+        *,
+        limit: int,
+        after: Position | None = None,
+    ) -> builtins.list[Ranked]:
+        """As ``find``, over the notes shared with ``grantee_id`` (not trashed), whoever
+        owns them; keyset paging only."""
         ...
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
@@ -215,6 +243,53 @@ class PersonalTokenRepository(Protocol):
         ...
 
 
+class ShareRepository(Protocol):
+    """Who each note is shared with. Stored twice, in one unit of work: by owner (the
+    record, keyed by the owner's id) and by grantee (the index ``GET /shared/`` and
+    ``NoteRepository.visible`` read, keyed by the grantee's id). Every write here changes
+    both, so they never disagree once committed."""
+
+    async def put(self, share: Share) -> Share:
+        """Share the note with the grantee, or change the permission of an existing share
+        (keeping its ``created_date``); the share as stored."""
+        ...
+
+    async def list(self, owner_id: UUID, note_id: UUID) -> builtins.list[Share]:
+        """The note's shares, oldest first."""
+        ...
+
+    async def delete(self, owner_id: UUID, note_id: UUID, grantee_id: UUID) -> bool:
+        """Stop sharing the note with the grantee; ``True`` if it was shared."""
+        ...
+
+    async def delete_note(self, owner_id: UUID, note_id: UUID) -> None:
+        """Forget every share of the note (it is deleted for good)."""
+        ...
+
+
+class LinkRepository(Protocol):
+    """Public links, keyed by the owner's id; found by the owner and the token's hash."""
+
+    async def add(self, link: Link) -> None: ...
+
+    async def list(self, owner_id: UUID, note_id: UUID) -> builtins.list[Link]:
+        """The note's links, expired ones included, oldest first."""
+        ...
+
+    async def delete(self, owner_id: UUID, note_id: UUID, link_id: UUID) -> bool:
+        """Revoke the link; ``True`` if the note had it."""
+        ...
+
+    async def delete_note(self, owner_id: UUID, note_id: UUID) -> None:
+        """Forget every link of the note (it is deleted for good)."""
+        ...
+
+    async def note(self, owner_id: UUID, token_hash: str, now: datetime) -> Note | None:
+        """The owner's note the link with this token hash opens, if the link works at
+        ``now`` and the note is not in the trash; one round trip."""
+        ...
+
+
 class UserRepository(Protocol):
     """Registered users, inside a unit of work (same visibility rules as notes)."""
 
@@ -228,6 +303,10 @@ class UserRepository(Protocol):
 
     async def get_by_username(self, key: str) -> User | None:
         """The user whose ``username.key`` is ``key``."""
+        ...
+
+    async def usernames(self, user_ids: Sequence[UUID]) -> dict[UUID, str]:
+        """The usernames of the users with these ids (those that exist)."""
         ...
 
 
@@ -337,6 +416,12 @@ class UnitOfWork(Protocol):
     def users(self) -> UserRepository: ...
 
     @property
+    def shares(self) -> ShareRepository: ...
+
+    @property
+    def links(self) -> LinkRepository: ...
+
+    @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
 
     @property
@@ -353,6 +438,9 @@ class UnitOfWork(Protocol):
 
     @property
     def personal_tokens(self) -> PersonalTokenRepository: ...
+
+    @property
+    def transfer(self) -> Transfer: ...
 
     async def __aenter__(self) -> Self: ...
 

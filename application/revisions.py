@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.errors import ApplicationError, NoteNotFound
-from application.notes import locked_note, store_edit
+from application.notes import allowed, locked_note, store_edit
 from application.ports import Clock, UnitOfWorkFactory
 from domain import Note
+from domain.access import Action
 from domain.revisions import DEFAULT_TRASH_RETENTION, Revision, RevisionPolicy, TrashedNote
 
 __all__ = [
@@ -78,8 +79,7 @@ class Revisions:
         """A page of the note's revisions, newest first; ``NoteNotFound`` if the owner has
         no such note (a trashed note included)."""
         async with self._uow() as uow:
-            if await uow.notes.get(owner_id, note_id) is None:
-                raise NoteNotFound(note_id)
+            allowed(await uow.notes.visible(owner_id, note_id), note_id, Action.REVISIONS)
             found = await uow.revisions.list(owner_id, note_id, limit=limit + 1, before=before)
         page = found[:limit]
         more = len(found) > limit
@@ -88,8 +88,7 @@ class Revisions:
     async def get_revision(self, owner_id: UUID, note_id: UUID, version: int) -> Revision:
         """One revision of the owner's note; ``NoteNotFound`` or ``RevisionNotFound``."""
         async with self._uow() as uow:
-            if await uow.notes.get(owner_id, note_id) is None:
-                raise NoteNotFound(note_id)
+            allowed(await uow.notes.visible(owner_id, note_id), note_id, Action.REVISIONS)
             revision = await uow.revisions.get(owner_id, note_id, version)
         if revision is None:
             raise RevisionNotFound(note_id, version)
@@ -101,7 +100,12 @@ class Revisions:
         """Make that revision's content the note's current one, as a new version."""
         async with self._uow() as uow:
             note = await locked_note(
-                uow, owner_id, note_id, if_version, require_version=self._require_version
+                uow,
+                owner_id,
+                note_id,
+                if_version,
+                require_version=self._require_version,
+                action=Action.REVISIONS,
             )
             revision = await uow.revisions.get(owner_id, note_id, version)
             if revision is None:
@@ -157,8 +161,8 @@ class Trash:
         return note
 
     async def delete_for_good(self, owner_id: UUID, note_id: UUID) -> None:
-        """Delete the note in the trash for good, with its revisions; ``NoteNotFound`` if
-        it is not in the trash."""
+        """Delete the note in the trash for good, with its revisions, shares and links;
+        ``NoteNotFound`` if it is not in the trash."""
         async with self._uow() as uow:
             deleted = await uow.trashed.delete(owner_id, note_id)
             if deleted is None:
@@ -166,6 +170,8 @@ class Trash:
             await uow.events.append(
                 owner_id, note_id, "purged", deleted.note.version, self._clock.now()
             )
+            await uow.shares.delete_note(owner_id, note_id)
+            await uow.links.delete_note(owner_id, note_id)
             await uow.commit()
 
 

@@ -65,6 +65,8 @@ class EventMessage:
     created_date: datetime
     note_id: UUID
     note: Note | None
+    owner: str = ""
+    """The username of the note's owner (whose webhook it is)."""
 
 
 class MessageEncoder(Protocol):
@@ -130,8 +132,11 @@ class DeliverWebhooks:
         webhook = claim.webhook
         async with self._uow() as uow:
             events = await uow.events.after(webhook.owner_id, state.cursor, limit=self._batch)
+            owner = await _username(uow, webhook.owner_id) if events else ""
             messages = [
-                await _message(uow, event) if webhook.wants(event_type_of(event.kind)) else None
+                await _message(uow, event, owner)
+                if webhook.wants(event_type_of(event.kind))
+                else None
                 for event in events
             ]
         if not events:
@@ -206,13 +211,23 @@ class DeliverWebhooks:
         )
 
 
-async def _message(uow: WebhookUnitOfWork, event: NoteEvent) -> EventMessage:
+async def _message(uow: WebhookUnitOfWork, event: NoteEvent, owner: str) -> EventMessage:
     kind = event_type_of(event.kind)
     assert kind is not None
     note = None if kind == "note.deleted" else await _note_at(uow, event)
     return EventMessage(
-        id=event_id(event), type=kind, created_date=event.at, note_id=event.note_id, note=note
+        id=event_id(event),
+        type=kind,
+        created_date=event.at,
+        note_id=event.note_id,
+        note=note,
+        owner=owner,
     )
+
+
+async def _username(uow: WebhookUnitOfWork, user_id: UUID) -> str:
+    user = await uow.users.get(user_id)
+    return "" if user is None else user.username.value
 
 
 async def _note_at(uow: WebhookUnitOfWork, event: NoteEvent) -> Note | None:

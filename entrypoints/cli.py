@@ -6,6 +6,7 @@
     notes db downgrade REVISION       (base: an empty schema)
     notes db current
     notes db distribute               (Citus: shard every per-user table by its owner)
+    notes db copy SOURCE_URL TARGET_URL [--force] [--verify-only] [--batch-size N]
     notes openapi
 
 Settings come from ``NOTES_*`` variables and ``.env`` (see ``entrypoints.settings``); the
@@ -45,6 +46,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from entrypoints.copy_command import add_copy_parser, copy_command
 from entrypoints.logs import server_log_config
 from entrypoints.settings import Settings, is_memory_url
 from entrypoints.signing_key import WeakSecret, signing_key
@@ -109,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
         help="forget old failed logins and expired refresh tokens and idempotency keys "
         "(for cron, when NOTES_SWEEP_INTERVAL=0)",
     )
+
+    add_copy_parser(actions)
 
     commands.add_parser("openapi", help="print the OpenAPI document as JSON")
     return parser
@@ -419,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, settings)
+        if args.action == "copy":
+            return copy_command(args, settings)
         return _db(args, settings)
     except CommandError as error:
         print(f"notes {args.command}: {error}", file=sys.stderr)

@@ -31,6 +31,8 @@ from application.feed import Feed
 from application.personal_tokens import PersonalTokens
 from application.retention import Sweep
 from application.revisions import PurgeTrash, Revisions, Trash
+from application.sharing import Sharing, Usernames
+from application.throttle import AddressLimiter
 from application.webhook_delivery import DeliverWebhooks, MessageEncoder
 from application.webhooks import Webhooks
 from domain.revisions import RevisionPolicy
@@ -65,6 +67,10 @@ def _login_policy(settings: Settings) -> LoginPolicy:
         max_failures_per_username=settings.login_max_failures_per_username,
         max_attempts_per_address=settings.address_max_attempts,
     )
+
+
+def _public_limiter(settings: Settings) -> AddressLimiter:
+    return AddressLimiter(settings.public_link_max_requests, timedelta(minutes=1))
 
 
 def _revision_policy(settings: Settings) -> RevisionPolicy:
@@ -104,7 +110,8 @@ class Container(containers.DeclarativeContainer):
     server when none is configured), ``engine`` (a resource: the SQL pool, ``None`` on
     ``memory://``), ``uow_factory`` (the persistence port), ``notes``, ``revisions``,
     ``trash`` and ``purge_trash`` (their use cases, with ``revision_policy``), ``feed`` (the
-    change feed), ``personal_tokens`` (personal access tokens), and for
+    change feed), ``personal_tokens`` (personal access tokens), ``sharing`` (with
+    ``public_limiter``) and ``usernames`` (owners' names, remembered), and for
     accounts ``signing_key``, ``password_hasher`` (a resource: its thread pool),
     ``access_tokens``, ``login_policy``, ``common_passwords`` and ``accounts`` (their use
     cases), and ``sweep`` (the retention sweep); for the HTTP edge ``readiness`` (the
@@ -146,6 +153,9 @@ class Container(containers.DeclarativeContainer):
         clock,
         retention=providers.Factory(timedelta, days=settings.provided.feed_retention_days),
     )
+    usernames = providers.Singleton(Usernames, uow_factory)
+    public_limiter = providers.Singleton(_public_limiter, settings)
+    sharing = providers.Singleton(Sharing, uow_factory, clock, ids, public_limiter=public_limiter)
     purge_trash = providers.Singleton(_purge_trash, uow_factory, clock, settings)
     signing_key = providers.Singleton(signing_key, settings)
     password_hasher = providers.Resource(_password_hasher, settings)

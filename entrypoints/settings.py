@@ -23,8 +23,10 @@ __all__ = [
     "LogFormat",
     "LogLevel",
     "Settings",
+    "UnknownScheme",
     "default_data_dir",
     "is_memory_url",
+    "normalised_database_url",
 ]
 
 MEMORY_URL = "memory://"
@@ -64,6 +66,25 @@ def default_data_dir() -> Path:
 def is_memory_url(url: str) -> bool:
     """Whether ``url`` names the in-memory backend."""
     return url.partition(":")[0] == "memory"
+
+
+class UnknownScheme(ValueError):
+    """A database URL whose scheme names no backend the service has."""
+
+    def __init__(self, scheme: str) -> None:
+        super().__init__(
+            f"must be memory://, postgresql://… or sqlite:///…, not a URL with scheme {scheme!r}"
+        )
+        self.scheme = scheme
+
+
+def normalised_database_url(url: str) -> str:
+    """``url`` with the async driver the service uses for its scheme; ``UnknownScheme``
+    for a scheme that names no backend."""
+    scheme, separator, rest = url.strip().partition("://")
+    if not separator or scheme.lower() not in _SCHEMES:
+        raise UnknownScheme(scheme)
+    return f"{_SCHEMES[scheme.lower()]}://{rest}"
 
 
 class Settings(BaseSettings):
@@ -169,6 +190,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Failed logins and registrations one client address may make within the "
         "login window, per process.",
+    )
+    public_link_max_requests: int = Field(
+        default=60,
+        ge=1,
+        description="Requests for public links (`GET /public/{token}`) one client address may "
+        "make per minute, per process; beyond them 429.",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -285,16 +312,16 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value:
             return None
-        scheme, separator, rest = value.partition("://")
-        if not separator or scheme.lower() not in _SCHEMES:
+        try:
+            return normalised_database_url(value)
+        except UnknownScheme as error:
             raise PydanticCustomError(
                 "database_url_scheme",
                 "must be memory://, postgresql+asyncpg://…, sqlite+aiosqlite:///… or "
                 "mysql+asyncmy://…, "
                 "not a URL with scheme '{scheme}'",
-                {"scheme": scheme},
-            )
-        return f"{_SCHEMES[scheme.lower()]}://{rest}"
+                {"scheme": error.scheme},
+            ) from None
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 from uuid import UUID
 
+from adapters.memory.transfer import MemoryTransfer
 from adapters.memory.webhooks import TABLES as webhook_tables
 from adapters.memory.webhooks import MemoryWebhookRepository
 from application.errors import Conflict, QuotaExceeded
@@ -25,10 +26,12 @@ from application.finding import NoteFilter, Order, Position, Ranked
 from application.idempotency import IdempotencyRecord
 from application.quota import Quota, stored_bytes
 from domain import Note, User
+from domain.access import Relation, SeenNote
 from domain.personal_tokens import USE_RECORDED_EVERY, PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.search import relevance, tokens
 from domain.sessions import RefreshToken
+from domain.sharing import Link, Share
 
 __all__ = ["MemoryDatabase", "MemoryUnitOfWork"]
 
@@ -63,6 +66,9 @@ class MemoryDatabase:
             "note_event_heads": {},
             "personal_tokens": {},
             **{name: {} for name in webhook_tables},
+            "note_shares": {},
+            "shared_notes": {},
+            "note_links": {},
         }
         self._locks: dict[tuple[str, Hashable], asyncio.Future[None]] = {}
 
@@ -138,6 +144,8 @@ class MemoryUnitOfWork:
         self.revisions = MemoryRevisionRepository(self._tx)
         self.trashed = MemoryTrashRepository(self._tx)
         self.users = MemoryUserRepository(self._tx)
+        self.shares = MemoryShareRepository(self._tx)
+        self.links = MemoryLinkRepository(self._tx)
         self.refresh_tokens = MemoryRefreshTokenRepository(self._tx)
         self.login_failures = MemoryLoginFailures(self._tx)
         self.idempotency_keys = MemoryIdempotencyKeys(self._tx)
@@ -145,6 +153,7 @@ class MemoryUnitOfWork:
         self.events = MemoryEventLog(self._tx)
         self.personal_tokens = MemoryPersonalTokens(self._tx)
         self.webhooks = MemoryWebhookRepository(self._tx, self._event_head)
+        self.transfer = MemoryTransfer(self._tx)
 
     def _event_head(self, owner_id: UUID) -> int:
         """The seq of the owner's last event, as this unit of work sees it (0: none)."""
@@ -214,6 +223,41 @@ class MemoryNoteRepository:
         found = (self._owned(owner_id, note_id) for note_id in dict.fromkeys(note_ids))
         return [note for note in found if note is not None]
 
+    async def visible(
+        self, caller_id: UUID, note_id: UUID, *, for_update: bool = False
+    ) -> SeenNote | None:
+        await _io()
+        share: Share | None = self._tx.get("shared_notes", (caller_id, note_id))
+        owner_id, relation = (
+            (caller_id, Relation.OWNER) if share is None else (share.owner_id, share.permission)
+        )
+        if for_update:
+            await self._tx.lock("notes", (owner_id, note_id))
+        note = self._owned(owner_id, note_id)
+        return None if note is None else SeenNote(note, relation)
+
+    async def find_shared(
+        self,
+        grantee_id: UUID,
+        where: NoteFilter,
+        order: Order,
+        *,
+        limit: int,
+        after: Position | None = None,
+    ) -> builtins.list[Ranked]:
+        await _io()
+        shared = (
+            self._owned(share.owner_id, share.note_id)
+            for share in self._tx.rows("shared_notes")
+            if share.grantee_id == grantee_id
+        )
+        found = [
+            Ranked(note, _score(note, where) if order == "relevance" else 0.0)
+            for note in shared
+            if note is not None and _passes(note, where)
+        ]
+        return _page(found, order, limit=limit, after=after, skip=0)
+
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         await _io()
         notes: list[Note] = sorted(
@@ -239,13 +283,7 @@ class MemoryNoteRepository:
             for note in self._tx.rows("notes")
             if note.owner_id == owner_id and _passes(note, where)
         ]
-        key = _SORT_KEYS[order]
-        ascending = order == "created_asc"
-        found.sort(key=key, reverse=not ascending)
-        if after is not None:
-            mark = _position_key(order, after)
-            found = [r for r in found if (key(r) > mark if ascending else key(r) < mark)]
-        return found[skip : skip + limit]
+        return _page(found, order, limit=limit, after=after, skip=skip)
 
     async def update(self, note: Note, *, expected_version: int, oldest_kept: int = 1) -> bool:
         await _io()
@@ -306,6 +344,18 @@ class MemoryNoteRepository:
         self._tx.delete("notes", (owner_id, note_id))
         _prune(self._tx, owner_id, note_id, None)
         return True
+
+
+def _page(
+    found: list[Ranked], order: Order, *, limit: int, after: Position | None, skip: int
+) -> list[Ranked]:
+    key = _SORT_KEYS[order]
+    ascending = order == "created_asc"
+    found.sort(key=key, reverse=not ascending)
+    if after is not None:
+        mark = _position_key(order, after)
+        found = [r for r in found if (key(r) > mark if ascending else key(r) < mark)]
+    return found[skip : skip + limit]
 
 
 def _kept(tx: _Transaction, owner_id: UUID, note_id: UUID) -> tuple[Revision, ...]:
@@ -409,6 +459,7 @@ class MemoryTrashRepository:
             self._tx.delete("trashed_notes", row)
             _prune(self._tx, *row, None)
             purged.append(current)
+            _forget_sharing(self._tx, *row)
         return purged
 
 
@@ -441,6 +492,114 @@ def _position_key(order: str, position: Position) -> _SortKey:
     return (position.moment, position.id)
 
 
+def _forget_sharing(tx: _Transaction, owner_id: UUID, note_id: UUID) -> None:
+    """Drop every share and link of a note deleted for good."""
+    for share in list(tx.rows("note_shares")):
+        if share.owner_id == owner_id and share.note_id == note_id:
+            tx.delete("note_shares", (owner_id, note_id, share.grantee_id))
+            tx.delete("shared_notes", (share.grantee_id, note_id))
+    for link in list(tx.rows("note_links")):
+        if link.owner_id == owner_id and link.note_id == note_id:
+            tx.delete("note_links", (owner_id, link.id))
+
+
+class MemoryShareRepository:
+    """Shares keyed by (owner id, note id, grantee id), and the grantee's index keyed by
+    (grantee id, note id), as the SQL tables; the note's lock guards both."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def put(self, share: Share) -> Share:
+        await _io()
+        await self._tx.lock("notes", (share.owner_id, share.note_id))
+        row = (share.owner_id, share.note_id, share.grantee_id)
+        earlier: Share | None = self._tx.get("note_shares", row)
+        if earlier is not None:
+            share = replace(share, created_date=earlier.created_date)
+        self._tx.put("note_shares", row, share)
+        self._tx.put("shared_notes", (share.grantee_id, share.note_id), share)
+        return share
+
+    async def list(self, owner_id: UUID, note_id: UUID) -> builtins.list[Share]:
+        await _io()
+        return sorted(
+            (
+                s
+                for s in self._tx.rows("note_shares")
+                if s.owner_id == owner_id and s.note_id == note_id
+            ),
+            key=lambda s: (s.created_date, s.grantee_id),
+        )
+
+    async def delete(self, owner_id: UUID, note_id: UUID, grantee_id: UUID) -> bool:
+        await _io()
+        await self._tx.lock("notes", (owner_id, note_id))
+        row = (owner_id, note_id, grantee_id)
+        if self._tx.get("note_shares", row) is None:
+            return False
+        self._tx.delete("note_shares", row)
+        self._tx.delete("shared_notes", (grantee_id, note_id))
+        return True
+
+    async def delete_note(self, owner_id: UUID, note_id: UUID) -> None:
+        await _io()
+        _forget_sharing(self._tx, owner_id, note_id)
+
+
+class MemoryLinkRepository:
+    """Links keyed by (owner id, link id)."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, link: Link) -> None:
+        await _io()
+        self._tx.put("note_links", (link.owner_id, link.id), link)
+
+    async def list(self, owner_id: UUID, note_id: UUID) -> builtins.list[Link]:
+        await _io()
+        return sorted(
+            (
+                k
+                for k in self._tx.rows("note_links")
+                if k.owner_id == owner_id and k.note_id == note_id
+            ),
+            key=lambda k: (k.created_date, k.id),
+        )
+
+    async def delete(self, owner_id: UUID, note_id: UUID, link_id: UUID) -> bool:
+        await _io()
+        row = (owner_id, link_id)
+        await self._tx.lock("note_links", row)
+        link: Link | None = self._tx.get("note_links", row)
+        if link is None or link.note_id != note_id:
+            return False
+        self._tx.delete("note_links", row)
+        return True
+
+    async def delete_note(self, owner_id: UUID, note_id: UUID) -> None:
+        await _io()
+        for link in list(self._tx.rows("note_links")):
+            if link.owner_id == owner_id and link.note_id == note_id:
+                self._tx.delete("note_links", (owner_id, link.id))
+
+    async def note(self, owner_id: UUID, token_hash: str, now: datetime) -> Note | None:
+        await _io()
+        link = next(
+            (
+                k
+                for k in self._tx.rows("note_links")
+                if k.owner_id == owner_id and k.token_hash == token_hash
+            ),
+            None,
+        )
+        if link is None or not link.works_at(now):
+            return None
+        note: Note | None = self._tx.get("notes", (owner_id, link.note_id))
+        return note
+
+
 class MemoryUserRepository:
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
@@ -464,6 +623,11 @@ class MemoryUserRepository:
     async def get_by_username(self, key: str) -> User | None:
         await _io()
         return next((u for u in self._tx.rows("users") if u.username.key == key), None)
+
+    async def usernames(self, user_ids: Sequence[UUID]) -> dict[UUID, str]:
+        await _io()
+        wanted = set(user_ids)
+        return {u.id: u.username.value for u in self._tx.rows("users") if u.id in wanted}
 
 
 class MemoryRefreshTokenRepository:

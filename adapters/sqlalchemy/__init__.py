@@ -4,7 +4,8 @@ and MariaDB through asyncmy.
 One schema (``tables``); what differs between the databases (``dialects``); a unit
 of work (``unit_of_work``) that owns one connection and one transaction, with one repository
 module per aggregate (``notes``, ``users``, ``refresh_tokens``, ``login_failures``,
-``idempotency_keys``); driver errors judged once (``errors``); several hosts in a URL
+``idempotency_keys``), and every owner's records in bulk for ``notes db copy``
+(``transfer``); driver errors judged once (``errors``); several hosts in a URL
 (``urls``); replacing stale pooled connections (``freshness``); and the engine factory
 (``engine``).
 """

@@ -38,6 +38,7 @@ Writing a migration (or a statement) that works on MySQL too:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -48,6 +49,7 @@ from adapters.sqlalchemy.finding import RELEVANCE_FUNCTION, sqlite_relevance
 
 __all__ = [
     "begin_for_write",
+    "bulk_insert",
     "configure_mysql",
     "configure_sqlite",
     "insert_on_conflict",
@@ -119,6 +121,21 @@ def configure_mysql(engine: AsyncEngine, *, statement_timeout: float | None) -> 
         cursor.execute(f"SET NAMES utf8mb4 COLLATE {collation}")
         cursor.execute("SET SESSION " + ", ".join(settings))
         cursor.close()
+
+
+@lru_cache(maxsize=64)
+def bulk_insert(table: sa.Table, dialect: str) -> sa.Insert:
+    """An ``INSERT`` into ``table`` that, run with a list of rows, goes out as multi-row
+    ``VALUES`` batches rather than a statement per row.
+
+    SQLAlchemy batches so ("insertmanyvalues") on PostgreSQL and SQLite only for an
+    ``INSERT … RETURNING``, and otherwise hands the rows to the driver's ``executemany``;
+    so there it returns the first column of the key (the rows' owner, already known).
+    """
+    statement = table.insert()
+    if dialect in ("postgresql", "sqlite"):
+        statement = statement.returning(next(iter(table.primary_key.columns)))
+    return statement
 
 
 def begin_for_write(connection: AsyncConnection) -> None:

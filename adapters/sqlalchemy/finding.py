@@ -40,7 +40,7 @@ from typing import Any, Final, NamedTuple, Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
-from adapters.sqlalchemy.tables import notes
+from adapters.sqlalchemy.tables import notes, shared_notes
 from application import NoteFilter, Order, Position
 from domain.search import SearchQuery, Term, encode, relevance
 
@@ -57,6 +57,7 @@ __all__ = [
     "shape_of",
     "shaped_parameters",
     "shaped_statement",
+    "source",
     "sqlite_relevance",
 ]
 
@@ -158,13 +159,38 @@ def sqlite_relevance(search_title: str, search_body: str, query: str) -> float:
     return relevance(_decoded_query(query), search_title.split(), search_body.split())
 
 
+def _whose(owner_id: Any, shared: bool) -> sa.ColumnElement[bool]:
+    """The owner's notes; with ``shared``, the notes shared with ``owner_id`` (the grantee)
+    through the grantee's index, joined by ``source``."""
+    column = shared_notes.c.grantee_id if shared else notes.c.owner_id
+    clause: sa.ColumnElement[bool] = column == owner_id
+    return clause
+
+
+def source(shared: bool) -> sa.FromClause:
+    """What a listing reads: the notes table, or the grantee's index joined to the notes
+    by the owner's key (one primary-key lookup per row)."""
+    if not shared:
+        return notes
+    return shared_notes.join(
+        notes,
+        sa.and_(notes.c.owner_id == shared_notes.c.owner_id, notes.c.id == shared_notes.c.note_id),
+    )
+
+
 def conditions(
-    owner_id: Any, where: NoteFilter, dialect: str, *, indexed: bool = True
+    owner_id: Any,
+    where: NoteFilter,
+    dialect: str,
+    *,
+    shared: bool = False,
+    indexed: bool = True,
 ) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses selecting the owner's notes that pass ``where``. On MySQL, with
-    ``indexed`` false, a search is not narrowed by the FULLTEXT index, which shows only what
-    was committed (InnoDB updates it at commit): for a transaction that wrote notes."""
-    clauses: list[sa.ColumnElement[bool]] = [notes.c.owner_id == owner_id]
+    """The WHERE clauses selecting the owner's notes (or, with ``shared``, the notes shared
+    with ``owner_id``) that pass ``where``. On MySQL, with ``indexed`` false, a search is not
+    narrowed by the FULLTEXT index, which shows only what was committed (InnoDB updates it at
+    commit): for a transaction that wrote notes."""
+    clauses: list[sa.ColumnElement[bool]] = [_whose(owner_id, shared)]
     if where.tags:
         if dialect == "postgresql":
             wanted = sa.bindparam(None, list(where.tags), type_=postgresql.ARRAY(sa.Text()))
@@ -223,11 +249,23 @@ class _BoundKeyset(NamedTuple):
     score: sa.BindParameter[Any]
 
 
+_Keys = tuple[sa.ColumnElement[Any], sa.ColumnElement[Any], sa.ColumnElement[Any]]
+
+
 def ordering(
-    order: Order, rank: sa.ColumnElement[float], after: _Keyset | None
+    order: Order,
+    rank: sa.ColumnElement[float],
+    after: _Keyset | None,
+    *,
+    shared: bool = False,
+    keys_of: _Keys | None = None,
 ) -> tuple[list[sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]:
-    """The ORDER BY of ``order``, and the keyset condition for the notes after ``after``."""
-    created, updated, ident = notes.c.created_date, notes.c.updated_date, notes.c.id
+    """The ORDER BY of ``order``, and the keyset condition for the notes after ``after``,
+    over the notes' (created, updated, id) columns or ``keys_of``. With ``shared``, the
+    creation orders use the grantee's index's copy of the keys, which its index serves."""
+    created, updated, ident = keys_of or (notes.c.created_date, notes.c.updated_date, notes.c.id)
+    if shared and order in ("created_desc", "created_asc"):
+        created, ident = shared_notes.c.note_created_date, shared_notes.c.note_id
     if order == "created_asc":
         keys: list[sa.ColumnElement[Any]] = [created.asc(), ident.asc()]
         cut = (
@@ -270,21 +308,24 @@ def find_statement(
     skip: int,
     dialect: str,
     indexed: bool = True,
+    shared: bool = False,
 ) -> sa.Select[Any]:
-    """The whole query of ``NoteRepository.find``: ``columns`` and the ``score``, with the
-    values of this request bound in it. On PostgreSQL it is the shaped statement with
-    these values, exactly the SQL the repository runs."""
+    """The whole query of ``NoteRepository.find`` (``find_shared`` with ``shared``):
+    ``columns`` and the ``score``, with the values of this request bound in it. On
+    PostgreSQL it is the shaped statement with these values, exactly the SQL the
+    repository runs."""
     if dialect == "postgresql":
-        return shaped_statement(tuple(columns), shape_of(where, order, after, skip)).params(
-            shaped_parameters(owner_id, where, limit=limit, after=after, skip=skip)
-        )
+        return shaped_statement(
+            tuple(columns), shape_of(where, order, after, skip, shared=shared)
+        ).params(shaped_parameters(owner_id, where, limit=limit, after=after, skip=skip))
     rank = score(where, dialect)
-    keys, cut = ordering(order, rank, after)
-    clauses = conditions(owner_id, where, dialect, indexed=indexed)
+    keys, cut = ordering(order, rank, after, shared=shared)
+    clauses = conditions(owner_id, where, dialect, shared=shared, indexed=indexed)
     if cut is not None:
         clauses.append(cut)
     return (
         sa.select(*columns, rank.label("score"))
+        .select_from(source(shared))
         .where(*clauses)
         .order_by(*keys)
         .limit(limit)
@@ -300,10 +341,15 @@ class Shape(NamedTuple):
     search: bool
     after: bool
     skip: bool
+    shared: bool = False
 
 
-def shape_of(where: NoteFilter, order: Order, after: Position | None, skip: int) -> Shape:
-    return Shape(order, bool(where.tags), where.search is not None, after is not None, skip > 0)
+def shape_of(
+    where: NoteFilter, order: Order, after: Position | None, skip: int, *, shared: bool = False
+) -> Shape:
+    return Shape(
+        order, bool(where.tags), where.search is not None, after is not None, skip > 0, shared
+    )
 
 
 def _named(name: str, type_: sa.types.TypeEngine[Any]) -> sa.BindParameter[Any]:
@@ -314,7 +360,7 @@ def _named(name: str, type_: sa.types.TypeEngine[Any]) -> sa.BindParameter[Any]:
 def shaped_statement(columns: tuple[sa.ColumnElement[Any], ...], shape: Shape) -> sa.Select[Any]:
     """The PostgreSQL ``find`` statement of ``shape``, built once, with the bind parameters
     ``shaped_parameters`` names: the same SQL ``find_statement`` builds per request."""
-    clauses: list[sa.ColumnElement[bool]] = [notes.c.owner_id == _named("owner_id", sa.Uuid())]
+    clauses: list[sa.ColumnElement[bool]] = [_whose(_named("owner_id", sa.Uuid()), shape.shared)]
     if shape.tags:
         wanted = _named("tags", postgresql.ARRAY(sa.Text()))
         clauses.append(sa.type_coerce(notes.c.tags, postgresql.ARRAY(sa.Text())).contains(wanted))
@@ -336,16 +382,62 @@ def shaped_statement(columns: tuple[sa.ColumnElement[Any], ...], shape: Shape) -
         if shape.after
         else None
     )
-    keys, cut = ordering(shape.order, rank, after)
+    if shape.shared and not (shape.tags or shape.search):
+        return _shared_statement(columns, shape, clauses[1:], rank, after)
+    # Filtered, the grantee's notes are joined: the planner may then start from the tags'
+    # or the search's index, where walking the grantee's index would visit every entry.
+    keys, cut = ordering(shape.order, rank, after, shared=shape.shared)
     if cut is not None:
         clauses.append(cut)
     statement = (
         sa.select(*columns, rank.label("score"))
+        .select_from(source(shape.shared))
         .where(*clauses)
         .order_by(*keys)
         .limit(_named("limit", sa.Integer()))
     )
     return statement.offset(_named("skip", sa.Integer())) if shape.skip else statement
+
+
+def _shared_statement(
+    columns: tuple[sa.ColumnElement[Any], ...],
+    shape: Shape,
+    filters: list[sa.ColumnElement[bool]],
+    rank: sa.ColumnElement[float],
+    after: _Keyset | None,
+) -> sa.Select[Any]:
+    """The grantee's unfiltered listing on PostgreSQL: the grantee's index in order, each
+    entry's note looked up by its owner's primary key in a LATERAL subquery (which
+    ``OFFSET 0`` keeps from being flattened into a join the planner might hash), until the
+    page is full: a page costs what a page of the owner's own listing does, however many
+    notes are shared."""
+    found = (
+        sa.select(*columns, rank.label("score"))
+        .where(
+            notes.c.owner_id == shared_notes.c.owner_id,
+            notes.c.id == shared_notes.c.note_id,
+            *filters,
+        )
+        .offset(sa.literal_column("0", sa.Integer()))
+        .lateral("found")
+    )
+    keys, cut = ordering(
+        shape.order,
+        found.c.score,
+        after,
+        shared=True,
+        keys_of=(found.c.created_date, found.c.updated_date, found.c.id),
+    )
+    clauses = [shared_notes.c.grantee_id == _named("owner_id", sa.Uuid())]
+    if cut is not None:
+        clauses.append(cut)
+    return (
+        sa.select(*(found.c[str(column.key)] for column in columns), found.c.score)
+        .select_from(shared_notes.join(found, sa.true()))
+        .where(*clauses)
+        .order_by(*keys)
+        .limit(_named("limit", sa.Integer()))
+    )
 
 
 def shaped_parameters(

@@ -23,9 +23,10 @@ from adapters.sqlalchemy.revisions import (
     update_with_revision,
 )
 from adapters.sqlalchemy.session import Session
-from adapters.sqlalchemy.tables import note_revisions, notes, trashed_notes
+from adapters.sqlalchemy.tables import note_revisions, notes, shared_notes, trashed_notes
 from application import NoteFilter, Order, Position, Ranked
 from domain import Note
+from domain.access import Relation, SeenNote
 from domain.search import encode, tokens
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "compiled_insert",
     "create_statement",
     "note_row",
+    "to_note",
 ]
 
 
@@ -68,6 +70,26 @@ _GET_MANY = sa.select(*COLUMNS).where(
         )
     ),
 )
+
+# Whose note the caller may see under this id, and how: the caller's own, or the owner the
+# grantee's index names. Both lookups go by a primary key; the note is then read by its own.
+_CALLER = sa.cast(sa.bindparam("caller_id", type_=sa.Uuid()), sa.Uuid())
+_TARGET = sa.union_all(
+    sa.select(_CALLER.label("owner_id"), sa.literal_column("'owner'").label("relation")),
+    sa.select(shared_notes.c.owner_id, shared_notes.c.permission.label("relation")).where(
+        shared_notes.c.grantee_id == _CALLER, shared_notes.c.note_id == sa.bindparam("note_id")
+    ),
+).cte("target")
+_VISIBLE = (
+    sa.select(*COLUMNS, _TARGET.c.relation)
+    .select_from(_TARGET)
+    .join(
+        notes,
+        sa.and_(notes.c.owner_id == _TARGET.c.owner_id, notes.c.id == sa.bindparam("note_id")),
+    )
+)
+_VISIBLE_FOR_UPDATE = _VISIBLE.with_for_update(of=notes)
+_RELATIONS = {"owner": Relation.OWNER, "read": Relation.READ, "write": Relation.WRITE}
 # SQLAlchemy compiles it for the keys of the parameters it is given, and caches that.
 INSERT = notes.insert()
 _TRASHED_COLUMNS = tuple(c.name for c in COLUMNS)
@@ -128,7 +150,7 @@ def note_row(note: Note) -> dict[str, Any]:
     }
 
 
-def _to_note(row: Mapping[Any, Any]) -> Note:
+def to_note(row: Mapping[Any, Any]) -> Note:
     # Stored values were checked when they were written: no need to check them again.
     return Note.restore(
         id=row["id"],
@@ -178,7 +200,30 @@ class SqlNoteRepository:
             row = result.mappings().first()
         else:
             row = await self._uow.fetch_one(_GET, parameters)
-        return None if row is None else _to_note(row)
+        return None if row is None else to_note(row)
+
+    async def visible(
+        self, caller_id: UUID, note_id: UUID, *, for_update: bool = False
+    ) -> SeenNote | None:
+        parameters = {"caller_id": caller_id, "note_id": note_id}
+        row: Mapping[Any, Any] | None
+        if for_update:
+            result = await self._uow.execute(_VISIBLE_FOR_UPDATE, parameters, write=True)
+            row = result.mappings().first()
+        else:
+            row = await self._uow.fetch_one(_VISIBLE, parameters)
+        return None if row is None else SeenNote(to_note(row), _RELATIONS[row["relation"]])
+
+    async def find_shared(
+        self,
+        grantee_id: UUID,
+        where: NoteFilter,
+        order: Order,
+        *,
+        limit: int,
+        after: Position | None = None,
+    ) -> builtins.list[Ranked]:
+        return await self._find(grantee_id, where, order, limit, after, 0, shared=True)
 
     async def get_many(self, owner_id: UUID, note_ids: Sequence[UUID]) -> builtins.list[Note]:
         if not note_ids:
@@ -192,7 +237,7 @@ class SqlNoteRepository:
                 notes.c.owner_id == owner_id, notes.c.id.in_(list(note_ids))
             )
             rows = (await self._uow.execute(statement, write=False)).mappings().all()
-        return [_to_note(row) for row in rows]
+        return [to_note(row) for row in rows]
 
     async def list(self, owner_id: UUID, *, limit: int, skip: int = 0) -> list[Note]:
         found = await self.find(owner_id, _EVERY_NOTE, "created_desc", limit=limit, skip=skip)
@@ -208,12 +253,25 @@ class SqlNoteRepository:
         after: Position | None = None,
         skip: int = 0,
     ) -> builtins.list[Ranked]:
+        return await self._find(owner_id, where, order, limit, after, skip, shared=False)
+
+    async def _find(
+        self,
+        owner_id: UUID,
+        where: NoteFilter,
+        order: Order,
+        limit: int,
+        after: Position | None,
+        skip: int,
+        *,
+        shared: bool,
+    ) -> builtins.list[Ranked]:
         rows: Sequence[Mapping[Any, Any]]
         if self._uow.dialect == "postgresql":
             # One statement per shape of request, built and compiled once; the values are
             # its parameters.
             statement = finding.shaped_statement(
-                COLUMNS, finding.shape_of(where, order, after, skip)
+                COLUMNS, finding.shape_of(where, order, after, skip, shared=shared)
             )
             parameters = finding.shaped_parameters(
                 owner_id, where, limit=limit, after=after, skip=skip
@@ -230,9 +288,10 @@ class SqlNoteRepository:
                 skip=skip,
                 dialect=self._uow.dialect,
                 indexed=not self._changed,
+                shared=shared,
             )
             rows = (await self._uow.execute(statement, write=False)).mappings().all()
-        return [Ranked(_to_note(row), float(row["score"])) for row in rows]
+        return [Ranked(to_note(row), float(row["score"])) for row in rows]
 
     async def update(self, note: Note, *, expected_version: int, oldest_kept: int = 1) -> bool:
         self._changed = True

@@ -34,14 +34,17 @@ __all__ = [
     "metadata",
     "note_event_heads",
     "note_events",
+    "note_links",
     "note_quota",
     "note_revisions",
+    "note_shares",
     "note_usage",
     "notes",
     "owner_column",
     "personal_tokens",
     "placement",
     "refresh_tokens",
+    "shared_notes",
     "trashed_notes",
     "users",
 ]
@@ -209,6 +212,58 @@ personal_tokens = sa.Table(
     sa.Column("last_used_date", UtcDateTime(), nullable=True),
     # The token names its owner and id: checking it is one lookup by this key.
     sa.PrimaryKeyConstraint("owner_id", "id"),
+    info={"owner": "owner_id"},
+)
+
+# Who each note is shared with: the record, kept with the owner's rows.
+note_shares = sa.Table(
+    "note_shares",
+    metadata,
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key to notes: a trashed note keeps its shares (hidden until restored).
+    sa.Column("note_id", sa.Uuid(), nullable=False),
+    sa.Column(
+        "grantee_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("permission", sa.String(5), nullable=False),
+    sa.Column("created_date", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("permission IN ('read', 'write')", name="permission_known"),
+    sa.PrimaryKeyConstraint("owner_id", "note_id", "grantee_id"),
+    info={"owner": "owner_id"},
+)
+
+# The grantee's index of the same shares, written with ``note_shares`` in one transaction:
+# what a grantee's ``GET /shared/`` and reads by id go through, on the grantee's shard.
+shared_notes = sa.Table(
+    "shared_notes",
+    metadata,
+    sa.Column(
+        "grantee_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("note_id", sa.Uuid(), nullable=False),
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("permission", sa.String(5), nullable=False),
+    # The note's creation date, which never changes: the listing's keyset order by index.
+    sa.Column("note_created_date", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("permission IN ('read', 'write')", name="permission_known"),
+    sa.PrimaryKeyConstraint("grantee_id", "note_id", "owner_id"),
+    sa.Index(None, "grantee_id", "note_created_date", "note_id"),
+    info={"owner": "grantee_id"},
+)
+
+# Public read-only links: only the hash of a link's token is kept.
+note_links = sa.Table(
+    "note_links",
+    metadata,
+    sa.Column("owner_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("id", sa.Uuid(), nullable=False),
+    sa.Column("note_id", sa.Uuid(), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("created_date", UtcDateTime(), nullable=False),
+    sa.Column("expires_date", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("owner_id", "id"),
+    sa.UniqueConstraint("owner_id", "token_hash"),
+    sa.Index(None, "owner_id", "note_id"),
     info={"owner": "owner_id"},
 )
 

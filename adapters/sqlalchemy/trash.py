@@ -11,7 +11,13 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from adapters.sqlalchemy.session import Session
-from adapters.sqlalchemy.tables import note_revisions, trashed_notes
+from adapters.sqlalchemy.tables import (
+    note_links,
+    note_revisions,
+    note_shares,
+    shared_notes,
+    trashed_notes,
+)
 from domain import Note
 from domain.revisions import TrashedNote
 
@@ -124,6 +130,18 @@ class SqlTrashRepository:
             ),
             write=True,
         )
+        # Their shares (both copies) and links go with them.
+        for table, owner in (
+            (note_shares, note_shares.c.owner_id),
+            (shared_notes, shared_notes.c.owner_id),
+            (note_links, note_links.c.owner_id),
+        ):
+            await self._uow.execute(
+                table.delete().where(
+                    sa.exists().where(expired, _t.owner_id == owner, _t.id == table.c.note_id)
+                ),
+                write=True,
+            )
         result = await self._uow.execute(
             trashed_notes.delete().where(expired).returning(*_COLUMNS), write=True
         )

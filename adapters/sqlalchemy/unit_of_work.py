@@ -23,6 +23,8 @@ from adapters.sqlalchemy.personal_tokens import SqlPersonalTokens
 from adapters.sqlalchemy.refresh_tokens import SqlRefreshTokenRepository
 from adapters.sqlalchemy.retention import SqlRetention
 from adapters.sqlalchemy.revisions import SqlRevisionRepository
+from adapters.sqlalchemy.sharing import SqlLinkRepository, SqlShareRepository
+from adapters.sqlalchemy.transfer import SqlTransfer
 from adapters.sqlalchemy.trash import SqlTrashRepository
 from adapters.sqlalchemy.users import SqlUserRepository
 from adapters.sqlalchemy.webhooks import SqlWebhookRepository
@@ -91,6 +93,8 @@ class SqlUnitOfWork:
     notes: SqlNoteRepository
     revisions: SqlRevisionRepository
     trashed: SqlTrashRepository
+    shares: SqlShareRepository
+    links: SqlLinkRepository
     users: SqlUserRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_failures: SqlLoginFailures
@@ -99,6 +103,7 @@ class SqlUnitOfWork:
     events: SqlEventLog
     personal_tokens: SqlPersonalTokens
     webhooks: SqlWebhookRepository
+    transfer: SqlTransfer
 
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
@@ -128,6 +133,8 @@ class SqlUnitOfWork:
         self.notes = SqlNoteRepository(self)
         self.revisions = SqlRevisionRepository(self)
         self.trashed = SqlTrashRepository(self)
+        self.shares = SqlShareRepository(self)
+        self.links = SqlLinkRepository(self)
         self.users = SqlUserRepository(self)
         self.refresh_tokens = SqlRefreshTokenRepository(self)
         self.login_failures = SqlLoginFailures(self)
@@ -136,6 +143,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self)
         self.personal_tokens = SqlPersonalTokens(self)
         self.webhooks = SqlWebhookRepository(self)
+        self.transfer = SqlTransfer(self)
         return self
 
     async def __aexit__(

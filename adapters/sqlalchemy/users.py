@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -42,6 +43,11 @@ class SqlUserRepository:
 
     async def get_by_username(self, key: str) -> User | None:
         return await self._one(users.c.username_key == key)
+
+    async def usernames(self, user_ids: Sequence[UUID]) -> dict[UUID, str]:
+        statement = sa.select(users.c.id, users.c.username).where(users.c.id.in_(list(user_ids)))
+        result = await self._uow.execute(statement, write=False)
+        return {row.id: row.username for row in result}
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> User | None:
         result = await self._uow.execute(sa.select(users).where(condition), write=False)

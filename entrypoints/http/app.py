@@ -43,6 +43,7 @@ from entrypoints.http import (
     notes,
     problems,
     revisions,
+    sharing,
     tokens,
     webhooks,
 )
@@ -232,6 +233,7 @@ def create_app(container: Container | None = None, *, shortcuts: bool = True) ->
         redoc_url=None,
         openapi_tags=[
             {"name": "notes", "description": "Create, read, change and delete your notes."},
+            {"name": "sharing", "description": "Share notes with users, and publish links."},
             {"name": "accounts", "description": "Register, log in, refresh and log out."},
             {"name": "webhooks", "description": "Have your notes' changes pushed to you."},
             {"name": "operations", "description": "For supervisors and load balancers."},
@@ -248,6 +250,7 @@ def create_app(container: Container | None = None, *, shortcuts: bool = True) ->
     feed.install(app)
     notes.install(app, shortcuts=shortcuts)
     revisions.install(app)
+    sharing.install(app)
     accounts.install(app)
     tokens.install(app)
     webhooks.install(app)

@@ -18,6 +18,7 @@ every request (a singleton, built once, then handed out again).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from uuid import UUID
@@ -27,6 +28,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from application import Accounts, NotAuthenticated, Notes
 from application.personal_tokens import InsufficientScope, PersonalTokens
+from application.sharing import Usernames
+from domain import Note
 from domain.personal_tokens import Scope, allows, is_personal_token
 from entrypoints.container import Container, resolve
 from entrypoints.http.context import request_context
@@ -76,6 +79,19 @@ class Caller:
     container: Container
     scopes: frozenset[Scope] | None = None
     """A personal access token's scopes; ``None`` for a login's access token."""
+
+    async def username(self) -> str:
+        """The caller's username: the owner of every note of their own in an answer."""
+        return (await self.owners(()))[self.id]
+
+    async def owners(self, notes: Sequence[Note]) -> dict[UUID, str]:
+        """The username of the caller and of each note's owner, by user id; without a
+        round trip once known (``Usernames``)."""
+        usernames: Usernames = await resolve(self.container.usernames)
+        named = await usernames.of([self.id, *(note.owner_id for note in notes)])
+        if self.id not in named:
+            raise NotAuthenticated("the user no longer exists")
+        return named
 
 
 Need = Literal["read", "write", "login"]

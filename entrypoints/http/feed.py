@@ -52,12 +52,12 @@ async def _feed(request: Request) -> Feed:
 FeedDep = Annotated[Feed, Depends(_feed)]
 
 
-def _change(change: Change) -> dict[str, Any]:
+def _change(change: Change, owner: str) -> dict[str, Any]:
     return {
         "id": str(change.note_id),
         "change": "delete" if change.note is None else "upsert",
         "version": change.version,
-        "note": None if change.note is None else public_fields(change.note),
+        "note": None if change.note is None else public_fields(change.note, owner),
         "changed_date": change.changed_date,
     }
 
@@ -94,8 +94,9 @@ async def note_changes(
     codec = caller.container.cursors()
     position = codec.decode_feed(since) if since is not None else None
     page = await feed.changes(caller.id, position, limit=limit)
+    owner = await caller.username()
     body = {
-        "changes": [_change(change) for change in page.changes],
+        "changes": [_change(change, owner) for change in page.changes],
         "cursor": codec.encode_feed(page.position),
         "more": page.more,
     }

@@ -29,6 +29,7 @@ from application import (
     Conflict,
     NoteNotFound,
     NoteQuery,
+    NotPermitted,
     Order,
     PreconditionFailed,
     QuotaExceeded,
@@ -89,6 +90,7 @@ _WRITE: Final = (
     InvalidNote,
     RuleViolation,
     NoteNotFound,
+    NotPermitted,
     MalformedPrecondition,
     PreconditionFailed,
     VersionRequired,
@@ -125,9 +127,9 @@ IfMatch = Annotated[
 ]
 
 
-def _note_response(note: Note, status_code: int = 200, **headers: str) -> Response:
+def _note_response(note: Note, owner: str, status_code: int = 200, **headers: str) -> Response:
     return Response(
-        note_json(note),
+        note_json(note, owner),
         status_code=status_code,
         media_type=_JSON,
         headers={"ETag": etag(note.version), **_NO_STORE, **headers},
@@ -276,7 +278,7 @@ async def create_note(
         caller.id, body.to_draft(), idempotency_key=idempotency_key
     )
     location = f"{request.scope.get('root_path', '')}/notes/{note.id}"
-    return _note_response(note, 201, Location=location)
+    return _note_response(note, await caller.username(), 201, Location=location)
 
 
 @_route(
@@ -300,7 +302,10 @@ async def import_notes(
     created = await caller.notes.import_notes(
         caller.id, [note.to_draft() for note in body], idempotency_key=idempotency_key
     )
-    return Response(notes_json(created), status_code=201, media_type=_JSON, headers=_NO_STORE)
+    owners = await caller.owners(())
+    return Response(
+        notes_json(created, owners), status_code=201, media_type=_JSON, headers=_NO_STORE
+    )
 
 
 @_route(
@@ -328,6 +333,7 @@ async def export_notes(caller: NotesReaderDep) -> StreamingResponse:
     """Every note of the caller as NDJSON, streamed: the notes are read a page at a time as
     the client reads, so the server's memory does not grow with their number."""
     pages = caller.notes.export_notes(caller.id)
+    owner = await caller.username()
     # Read the first page before answering, so that an unreachable database is a 503 rather
     # than a 200 whose body breaks off.
     first: list[Note] = await anext(pages, [])
@@ -335,7 +341,7 @@ async def export_notes(caller: NotesReaderDep) -> StreamingResponse:
     async def lines() -> AsyncIterator[bytes]:
         page = first
         while page:
-            yield b"".join(note_json(note) + b"\n" for note in page)
+            yield b"".join(note_json(note, owner) + b"\n" for note in page)
             page = await anext(pages, [])
 
     return StreamingResponse(lines(), media_type=_NDJSON, headers=_NO_STORE)
@@ -419,7 +425,8 @@ async def list_notes(
             cursor=codec.encode(page.next, listing)
         )
         headers["Link"] = f'<{following}>; rel="next"'
-    return Response(notes_json(page.notes), media_type=_JSON, headers=headers)
+    owners = await caller.owners(())
+    return Response(notes_json(page.notes, owners), media_type=_JSON, headers=headers)
 
 
 @_route(
@@ -442,11 +449,11 @@ async def get_note(
         Header(description="The `ETag` of a copy the client holds; if current, 304 answers."),
     ] = None,
 ) -> Response:
-    """One note, with its version as the `ETag`."""
+    """One note of the caller's, or shared with the caller, with its version as the `ETag`."""
     note = await caller.notes.get_note(caller.id, note_id)
     if if_none_match_matches(if_none_match, note.version):
         return Response(status_code=304, headers={"ETag": etag(note.version), **_NO_STORE})
-    return _note_response(note)
+    return _note_response(note, (await caller.owners([note]))[note.owner_id])
 
 
 @_route(
@@ -467,7 +474,7 @@ async def replace_note(
     emptied); its version grows by one."""
     version = await if_version(if_match, caller, note_id)
     note = await caller.notes.replace_note(caller.id, note_id, body.to_draft(), if_version=version)
-    return _note_response(note)
+    return _note_response(note, (await caller.owners([note]))[note.owner_id])
 
 
 @_route(
@@ -487,7 +494,7 @@ async def patch_note(
     """Change only the fields sent; its version grows by one."""
     version = await if_version(if_match, caller, note_id)
     note = await caller.notes.patch_note(caller.id, note_id, body.to_changes(), if_version=version)
-    return _note_response(note)
+    return _note_response(note, (await caller.owners([note]))[note.owner_id])
 
 
 @_route(

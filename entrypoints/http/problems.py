@@ -33,6 +33,7 @@ from application import (
     InvalidData,
     NotAuthenticated,
     NoteNotFound,
+    NotPermitted,
     OutcomeUnknown,
     Overloaded,
     PreconditionFailed,
@@ -49,6 +50,13 @@ from application.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
 from application.notes import InvalidImport, InvalidImportedNote
 from application.personal_tokens import InsufficientScope, TokenNotFound
 from application.revisions import RevisionNotFound
+from application.sharing import (
+    LinkNotFound,
+    PublicLinkNotFound,
+    PublicLinkThrottled,
+    ShareNotFound,
+    UserNotFound,
+)
 from application.webhooks import WebhookNotFound
 from domain import InvalidNote, RuleViolation
 from domain.search import InvalidQuery
@@ -129,6 +137,23 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     NoteNotFound: ProblemKind(404, "Note not found", _URN + "note-not-found"),
     RevisionNotFound: ProblemKind(404, "Revision not found", _URN + "revision-not-found"),
     WebhookNotFound: ProblemKind(404, "Webhook not found", _URN + "webhook-not-found"),
+    NotPermitted: ProblemKind(403, "Not permitted", _URN + "not-permitted"),
+    UserNotFound: ProblemKind(
+        404, "User not found", _URN + "user-not-found", detail="No user has this username."
+    ),
+    ShareNotFound: ProblemKind(404, "Share not found", _URN + "share-not-found"),
+    LinkNotFound: ProblemKind(404, "Link not found", _URN + "link-not-found"),
+    # One answer for every token that opens nothing: unknown, expired, revoked, note deleted.
+    PublicLinkNotFound: ProblemKind(
+        404, "Not found", _URN + "link-not-found", detail="No note is published at this link."
+    ),
+    PublicLinkThrottled: ProblemKind(
+        429,
+        "Too many requests",
+        _URN + "too-many-requests",
+        detail="Too many requests for public links from this address; retry after "
+        "Retry-After seconds.",
+    ),
     PreconditionFailed: ProblemKind(412, "Precondition failed", _URN + "precondition-failed"),
     VersionRequired: ProblemKind(
         428,

@@ -48,13 +48,18 @@ def revisions_json(revisions: list[Revision]) -> bytes:
     return to_json([_revision(revision) for revision in revisions])
 
 
-def _trashed(trashed: TrashedNote) -> bytes:
+def _trashed(trashed: TrashedNote, owner: str) -> bytes:
     # ``NotePublic``'s JSON object, with ``deleted_date`` added before its closing brace.
-    return note_json(trashed.note)[:-1] + b',"deleted_date":' + to_json(trashed.deleted_date) + b"}"
+    return (
+        note_json(trashed.note, owner)[:-1]
+        + b',"deleted_date":'
+        + to_json(trashed.deleted_date)
+        + b"}"
+    )
 
 
-def trashed_json(trashed: TrashedNote | list[TrashedNote]) -> bytes:
-    """One trashed note, or a JSON array of them."""
+def trashed_json(trashed: TrashedNote | list[TrashedNote], owner: str) -> bytes:
+    """One trashed note of ``owner``'s, or a JSON array of them."""
     if isinstance(trashed, list):
-        return b"[" + b",".join(_trashed(t) for t in trashed) + b"]"
-    return _trashed(trashed)
+        return b"[" + b",".join(_trashed(t, owner) for t in trashed) + b"]"
+    return _trashed(trashed, owner)

@@ -150,7 +150,7 @@ async def restore_revision(
     expected = await if_version(if_match, caller, note_id)
     note = await revisions.restore_revision(caller.id, note_id, version, if_version=expected)
     return Response(
-        note_json(note),
+        note_json(note, await caller.username()),
         media_type=_JSON,
         headers={"ETag": etag(note.version), **_NO_STORE},
     )
@@ -185,7 +185,8 @@ async def list_trash(
         moment, last = page.next
         next_cursor = codec.encode(Position(moment=moment, id=last), _TRASH_LISTING)
         headers["Link"] = _next_link(request, next_cursor)
-    return Response(trashed_json(page.notes), media_type=_JSON, headers=headers)
+    owner = await caller.username()
+    return Response(trashed_json(page.notes, owner), media_type=_JSON, headers=headers)
 
 
 TrashedId = Annotated[UUID, Path(description="The deleted note's id.")]
@@ -201,7 +202,8 @@ TrashedId = Annotated[UUID, Path(description="The deleted note's id.")]
 async def get_trashed(note_id: TrashedId, caller: NotesReaderDep, trash: TrashDep) -> Response:
     """One deleted note."""
     trashed = await trash.get_trashed(caller.id, note_id)
-    return Response(trashed_json(trashed), media_type=_JSON, headers=_NO_STORE)
+    owner = await caller.username()
+    return Response(trashed_json(trashed, owner), media_type=_JSON, headers=_NO_STORE)
 
 
 @_route(
@@ -216,7 +218,7 @@ async def restore_trashed(note_id: TrashedId, caller: NotesWriterDep, trash: Tra
     """Bring the note back, with its id, as a new version."""
     note = await trash.restore(caller.id, note_id)
     return Response(
-        note_json(note),
+        note_json(note, await caller.username()),
         media_type=_JSON,
         headers={"ETag": etag(note.version), **_NO_STORE},
     )

@@ -9,6 +9,7 @@ cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Self
 from uuid import UUID
@@ -127,6 +128,7 @@ class NotePublic(BaseModel):
                     "created_date": "2026-11-22T10:15:00.123456Z",
                     "updated_date": "2026-11-22T10:15:00.123456Z",
                     "version": 1,
+                    "owner": "alice",
                 }
             ]
         }
@@ -141,9 +143,10 @@ class NotePublic(BaseModel):
     version: int = Field(
         description="1 on creation, one more on every change; the note's `ETag` is this number."
     )
+    owner: str = Field(description="The username of the note's owner.")
 
     @classmethod
-    def from_note(cls, note: Note) -> NotePublic:
+    def from_note(cls, note: Note, owner: str) -> NotePublic:
         """The note's public form. Not validated again: a ``Note`` already keeps its rules."""
         return cls.model_construct(
             id=note.id,
@@ -153,10 +156,11 @@ class NotePublic(BaseModel):
             created_date=note.created_date,
             updated_date=note.updated_date,
             version=note.version,
+            owner=owner,
         )
 
 
-def public_fields(note: Note) -> dict[str, Any]:
+def public_fields(note: Note, owner: str) -> dict[str, Any]:
     """The fields of ``NotePublic``, in its order, as plain values.
 
     pydantic-core writes a ``uuid.UUID`` itself, but a subclass (the UUIDs asyncpg returns)
@@ -170,21 +174,22 @@ def public_fields(note: Note) -> dict[str, Any]:
         "created_date": note.created_date,
         "updated_date": note.updated_date,
         "version": note.version,
+        "owner": owner,
     }
 
 
-def note_json(note: Note) -> bytes:
+def note_json(note: Note, owner: str) -> bytes:
     """The note as the JSON body of a response: ``NotePublic``'s shape, byte for byte.
 
     A plain dictionary through pydantic-core's serializer rather than a ``NotePublic``:
     building a model for each note cost more than writing its JSON (a third of the
     serialisation of a page of 50)."""
-    return to_json(public_fields(note))
+    return to_json(public_fields(note, owner))
 
 
-def notes_json(notes: list[Note]) -> bytes:
-    """The notes as a JSON array, in the order given."""
-    return to_json([public_fields(note) for note in notes])
+def notes_json(notes: list[Note], owners: Mapping[UUID, str]) -> bytes:
+    """The notes as a JSON array, in the order given; ``owners`` names each owner by id."""
+    return to_json([public_fields(note, owners[note.owner_id]) for note in notes])
 
 
 class ProblemError(BaseModel):

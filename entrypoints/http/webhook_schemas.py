@@ -111,7 +111,7 @@ class JsonMessageEncoder:
         if message.note is None:
             data = {"id": message.note_id}
         else:
-            data = {"note": NotePublic.from_note(message.note)}
+            data = {"note": NotePublic.from_note(message.note, message.owner)}
         body = _Message(
             id=message.id, type=message.type, created_date=message.created_date, data=data
         )

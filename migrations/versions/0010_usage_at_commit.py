@@ -10,7 +10,7 @@ at ``COMMIT`` (SQLSTATE NQ001/NQ002), which the port allows (``QuotaExceeded`` o
 at the latest). SQLite serialises writers anyway and keeps its triggers.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

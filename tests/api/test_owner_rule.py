@@ -162,7 +162,43 @@ async def _exercise(client: httpx.AsyncClient) -> set[tuple[str, str]]:
     await call("GET", revisions + "/{version}", f"/notes/{note}/revisions/1")
     restore = revisions + "/{version}/restore"
     await call("POST", restore, f"/notes/{note}/revisions/1/restore", headers={"If-Match": '"3"'})
-    await call("DELETE", one, f"/notes/{note}", headers={"If-Match": '"4"'})
+    # Sharing: a grantee (dora) reads and writes through her index; links by token.
+    await call("POST", "/users/", "/users/", json={"username": "dora", "password": PASSWORD})
+    shares = "/notes/{note_id}/shares"
+    await call(
+        "PUT", shares + "/{username}", f"/notes/{note}/shares/dora", json={"permission": "read"}
+    )
+    await call(
+        "PUT", shares + "/{username}", f"/notes/{note}/shares/dora", json={"permission": "write"}
+    )
+    await call("GET", shares, f"/notes/{note}/shares")
+    links = "/notes/{note_id}/links"
+    link = (await call("POST", links, f"/notes/{note}/links", json={})).json()
+    await call("GET", links, f"/notes/{note}/links")
+    await call("GET", "/public/{token}", link["url"].removeprefix("http://notes.test"))
+    await call("GET", "/public/{token}", "/public/" + link["url"].rsplit("/", 1)[1] + "x")
+    owner_token = client.headers["Authorization"]
+    await call(
+        "POST", "/auth/token", "/auth/token", data={"username": "dora", "password": PASSWORD}
+    )
+    dora = (
+        await client.post("/auth/token", data={"username": "dora", "password": PASSWORD})
+    ).json()["access_token"]
+    client.headers["Authorization"] = f"Bearer {dora}"
+    await call("GET", one, f"/notes/{note}")
+    await call("PATCH", one, f"/notes/{note}", json={"title": "Dora's"})
+    for query in ({}, {"q": "milk", "order": "relevance"}, {"tag": "home", "limit": 1}):
+        listed = await call("GET", "/shared/", "/shared/", params=query)
+        if "next" in listed.links:
+            await call("GET", "/shared/", listed.links["next"]["url"])
+    client.headers["Authorization"] = owner_token
+    await call("DELETE", shares + "/{username}", f"/notes/{note}/shares/dora")
+    await call("DELETE", links + "/{link_id}", f"/notes/{note}/links/{link['id']}")
+    await call(
+        "PUT", shares + "/{username}", f"/notes/{note}/shares/dora", json={"permission": "read"}
+    )
+    await call("POST", links, f"/notes/{note}/links", json={})
+    await call("DELETE", one, f"/notes/{note}", headers={"If-Match": '"5"'})
     other = (await call("POST", "/notes/", "/notes/", json=body)).json()["id"]
     await call("DELETE", one, f"/notes/{other}")
     trashed = await call("GET", "/trash/", "/trash/", params={"limit": 1})
@@ -190,6 +226,8 @@ async def _exercise(client: httpx.AsyncClient) -> set[tuple[str, str]]:
     deliveries = hooks + "/{webhook_id}/deliveries"
     await call("GET", deliveries, f"{hooks}/{webhook}/deliveries")
     await call("DELETE", hooks + "/{webhook_id}", f"{hooks}/{webhook}")
+    await call("DELETE", one, f"/notes/{note}")
+    await call("DELETE", "/trash/{note_id}", f"/trash/{note}")  # with its shares and links
     for path in ("/healthz", "/readyz", "/metrics"):
         await call("GET", path, path)
     return called
@@ -222,6 +260,10 @@ async def test_every_endpoint_constrains_the_owner_of_every_per_user_table_it_to
         "note_events": {"select", "insert"},
         "note_event_heads": {"select", "insert"},
         "personal_tokens": {"select", "insert", "update", "delete"},
+        # Sharing again changes the permission: an INSERT … ON CONFLICT DO UPDATE.
+        "note_shares": {"select", "insert", "delete"},
+        "shared_notes": {"select", "insert", "delete"},
+        "note_links": {"select", "insert", "delete"},
         # Written only by the quota's triggers on notes, in the statement that changes notes.
         "note_usage": set(),
         "webhooks": {"select", "insert", "delete"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -30,9 +31,10 @@ def test_a_driver_uuid_is_written_as_the_standard_one_is() -> None:
     standard = uuid4()
     driver = DriverUuid(str(standard))
     assert type(driver) is not UUID
-    assert note_json(_note(driver)) == note_json(_note(standard))
-    assert notes_json([_note(driver)]) == notes_json([_note(standard)])
-    assert json.loads(note_json(_note(driver))) == {
+    owners: defaultdict[UUID, str] = defaultdict(lambda: "alice")
+    assert note_json(_note(driver), "alice") == note_json(_note(standard), "alice")
+    assert notes_json([_note(driver)], owners) == notes_json([_note(standard)], owners)
+    assert json.loads(note_json(_note(driver), "alice")) == {
         "id": str(standard),
         "title": "Groceries",
         "description": "milk",
@@ -40,4 +42,5 @@ def test_a_driver_uuid_is_written_as_the_standard_one_is() -> None:
         "created_date": "2026-01-02T03:04:05.678000Z",
         "updated_date": "2026-01-02T03:04:05.678000Z",
         "version": 2,
+        "owner": "alice",
     }

@@ -117,6 +117,7 @@ def test_a_receiver_gets_every_event_signed_and_in_commit_order(server: ServerPr
         "note.created",
     ]
     assert [got[0]["data"]["note"]["title"], got[1]["data"]["note"]["title"]] == ["v1", "v2"]
+    assert got[0]["data"]["note"]["owner"] == note["owner"]  # as GET /notes/{id} shows it
     assert got[2]["data"] == {"id": note["id"]}
     assert got[3]["data"]["note"]["version"] == 3
     assert got[4]["data"]["note"]["id"] == other["id"]

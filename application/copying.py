@@ -1,0 +1,226 @@
+"""Copying a whole storage into another through the ports, and checking the copy.
+
+``Copy`` reads the source a page at a time (users by id, then each owner's records of each
+kind, by key) and writes the target in batches, one unit of work per batch, while it reads
+the next page: what it holds at once is bounded by the page and batch sizes, whatever the
+size of the storage. ``verify`` reads both sides again and compares, per table, the count
+and a checksum of every stored value, computed the same way on both sides from what the
+ports return: a record missing, added or changed on either side shows.
+
+The copy is not a snapshot: a source written to while it runs may differ from the copy,
+and ``verify`` then says so. Copy from a service that is stopped (or not writing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+from uuid import UUID
+
+from application.ports import UnitOfWorkFactory
+from application.transfer import KINDS, user_values
+
+__all__ = ["USERS", "Copy", "Digest", "TableCheck"]
+
+USERS: Final = "users"
+"""The name the users go by in counts and checks, beside the ``KINDS``."""
+
+_MODULUS: Final = 1 << 256
+_DONE: Final = None
+
+_Queue = asyncio.Queue[tuple[str, Sequence[Any]] | None]
+
+Progress = Callable[[str, int], None]
+"""Told ``(table, how many more records were written)`` as batches commit."""
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _record_digest(values: tuple[object, ...]) -> int:
+    text = json.dumps([_plain(value) for value in values], separators=(",", ":"))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What one side holds in one table: how many records, and the sum of their SHA-256
+    digests modulo 2**256 (in hex), which does not depend on the order they are read in."""
+
+    count: int = 0
+    checksum: str = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class TableCheck:
+    """One table's digest on both sides."""
+
+    name: str
+    source: Digest
+    target: Digest
+
+    @property
+    def matches(self) -> bool:
+        return self.source == self.target
+
+
+class _Summer:
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0
+
+    def add(self, values: tuple[object, ...]) -> None:
+        self.count += 1
+        self.total = (self.total + _record_digest(values)) % _MODULUS
+
+    def digest(self) -> Digest:
+        return Digest(self.count, f"{self.total:064x}")
+
+
+class Copy:
+    """Copies everything ``source`` holds into ``target`` (``copy``), empties the target
+    (``empty_target``), and compares the two (``verify``).
+
+    ``page_size`` records are read at a time; ``batch_size`` records of a kind are written
+    per unit of work. ``progress`` is told of every batch written.
+    """
+
+    def __init__(
+        self,
+        source: UnitOfWorkFactory,
+        target: UnitOfWorkFactory,
+        *,
+        page_size: int = 1000,
+        batch_size: int = 1000,
+        progress: Progress | None = None,
+    ) -> None:
+        if page_size < 1 or batch_size < 1:
+            raise ValueError("page and batch sizes are at least 1")
+        self._source = source
+        self._target = target
+        self._page_size = page_size
+        self._batch_size = batch_size
+        self._progress = progress or (lambda _table, _count: None)
+
+    async def target_holds_data(self) -> bool:
+        async with self._target() as uow:
+            return await uow.transfer.holds_users()
+
+    async def empty_target(self) -> int:
+        """Delete every user of the target with everything of theirs; how many users."""
+        removed = 0
+        while True:
+            async with self._target() as uow:
+                users = await uow.transfer.users(after=None, limit=self._page_size)
+            if not users:
+                return removed
+            for user in users:
+                async with self._target() as uow:
+                    await uow.transfer.remove_owner(user.id)
+                    await uow.commit()
+                removed += 1
+
+    async def copy(self) -> dict[str, int]:
+        """Copy every user and every record; how many of each table were written."""
+        queue: _Queue = asyncio.Queue(maxsize=2)
+        writer = asyncio.create_task(self._write(queue))
+        try:
+            await self._read(queue, writer)
+            await queue.put(_DONE)
+            return await writer
+        finally:
+            if not writer.done():
+                writer.cancel()
+                await asyncio.gather(writer, return_exceptions=True)
+
+    async def _read(self, queue: _Queue, writer: asyncio.Task[Any]) -> None:
+        async def send(table: str, batch: Sequence[Any]) -> None:
+            # The writer's failure ends the copy at once, not when the queue is full.
+            put = asyncio.ensure_future(queue.put((table, batch)))
+            await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if writer.done():
+                put.cancel()
+                writer.result()  # raises the writer's failure
+                raise RuntimeError("the writer stopped before the copy ended")
+
+        buffers: dict[str, list[Any]] = {kind.name: [] for kind in KINDS}
+        async for table, page in self._pages(self._source):
+            if table == USERS:
+                # Before any record of theirs: the queue keeps the order.
+                await send(USERS, page)
+                continue
+            buffer = buffers[table]
+            buffer.extend(page)
+            while len(buffer) >= self._batch_size:
+                await send(table, buffer[: self._batch_size])
+                del buffer[: self._batch_size]
+        for table, buffer in buffers.items():
+            if buffer:
+                await send(table, buffer)
+
+    async def _pages(self, side: UnitOfWorkFactory) -> AsyncIterator[tuple[str, list[Any]]]:
+        """Everything ``side`` holds, a page at a time: a page of users, then each of those
+        users' records, kind by kind, then the next page of users."""
+        after: UUID | None = None
+        while True:
+            async with side() as uow:
+                users = await uow.transfer.users(after=after, limit=self._page_size)
+            if not users:
+                return
+            yield USERS, users
+            for user in users:
+                for kind in KINDS:
+                    key = None
+                    while True:
+                        async with side() as uow:
+                            page = await uow.transfer.records(
+                                kind.name, user.id, after=key, limit=self._page_size
+                            )
+                        if page:
+                            yield kind.name, page
+                        if len(page) < self._page_size:
+                            break
+                        key = kind.key(page[-1])
+            after = users[-1].id
+
+    async def _write(self, queue: _Queue) -> dict[str, int]:
+        written = {USERS: 0, **{kind.name: 0 for kind in KINDS}}
+        while (item := await queue.get()) is not _DONE:
+            table, batch = item
+            async with self._target() as uow:
+                if table == USERS:
+                    await uow.transfer.add_users(batch)
+                else:
+                    await uow.transfer.add_records(table, batch)
+                await uow.commit()
+            written[table] += len(batch)
+            self._progress(table, len(batch))
+        return written
+
+    async def verify(self) -> list[TableCheck]:
+        """Each table's digest on both sides, users first, then the ``KINDS``."""
+        source, target = await asyncio.gather(
+            self._digests(self._source), self._digests(self._target)
+        )
+        return [TableCheck(name, source[name], target[name]) for name in source]
+
+    async def _digests(self, side: UnitOfWorkFactory) -> dict[str, Digest]:
+        summers = {USERS: _Summer(), **{kind.name: _Summer() for kind in KINDS}}
+        values = {USERS: user_values, **{kind.name: kind.values for kind in KINDS}}
+        async for table, page in self._pages(side):
+            summer, values_of = summers[table], values[table]
+            for record in page:
+                summer.add(values_of(record))
+        return {name: summer.digest() for name, summer in summers.items()}
