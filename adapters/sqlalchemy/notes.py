@@ -71,6 +71,7 @@ _GET_MANY = sa.select(*COLUMNS).where(
     ),
 )
 
+
 # Whose note the caller may see under this id, and how: the caller's own, or the owner the
 # grantee's index names. Both lookups go by a primary key; the note is then read by its own.
 def _visible(caller: sa.ColumnElement[Any]) -> sa.Select[Any]:
