@@ -11,6 +11,11 @@ branches of its own statement (``with_event``), so recording the event costs no 
 and the head row is locked only while that statement and the commit run. Events that no
 write took along are sent before the next statement: one head upsert per owner and one
 multi-row insert.
+
+MySQL has neither ``ON CONFLICT`` nor ``RETURNING``: the head is taken with ``INSERT … ON
+DUPLICATE KEY UPDATE seq = seq + n``, which row-locks it until the transaction ends just the
+same, and its number is then read in the same transaction (no other writer can change the
+locked row in between).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from adapters.sqlalchemy.dialects import insert_on_conflict
+from adapters.sqlalchemy.dialects import insert_on_conflict, mysql_upsert
 from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.tables import note_event_heads, note_events
 from application.events import EventKind, NoteEvent
@@ -106,8 +111,7 @@ async def flush_events(session: Session, events: Sequence[dict[str, Any]]) -> No
     for owner_id, group in groupby(events, key=lambda event: event["event_owner_id"]):
         owned = list(group)
         taken = {"owner_id": owner_id, "seq": len(owned)}
-        result = await session.execute(_head_upsert(taken, session.dialect), write=True)
-        last = int(result.mappings().one()["seq"])
+        last = await _take(session, taken)
         first = last - len(owned) + 1
         rows.extend(
             {
@@ -118,6 +122,26 @@ async def flush_events(session: Session, events: Sequence[dict[str, Any]]) -> No
             for index, event in enumerate(owned)
         )
     await session.execute(note_events.insert(), rows, write=True)
+
+
+_LAST: Final = sa.select(note_event_heads.c.seq).where(
+    note_event_heads.c.owner_id == sa.bindparam("owner_id")
+)
+_MYSQL_HEAD: Final = mysql_upsert(note_event_heads)
+_MYSQL_TAKE: Final = _MYSQL_HEAD.on_duplicate_key_update(
+    seq=note_event_heads.c.seq + _MYSQL_HEAD.inserted.seq
+)
+
+
+async def _take(session: Session, taken: dict[str, Any]) -> int:
+    """Take ``taken["seq"]`` more numbers from the owner's head, locking it until the
+    transaction ends; the owner's last number after them."""
+    if session.dialect != "mysql":
+        result = await session.execute(_head_upsert(taken, session.dialect), write=True)
+        return int(result.mappings().one()["seq"])
+    await session.execute(_MYSQL_TAKE, taken, write=True)
+    result = await session.execute(_LAST, {"owner_id": taken["owner_id"]}, write=True)
+    return int(result.mappings().one()["seq"])
 
 
 _COLUMNS: Final = (_e.owner_id, _e.seq, _e.note_id, _e.kind, _e.version, _e.at)
@@ -141,11 +165,6 @@ def _to_event(row: Mapping[Any, Any]) -> NoteEvent:
         version=row["version"],
         at=row["at"],
     )
-
-
-_LAST: Final = sa.select(note_event_heads.c.seq).where(
-    note_event_heads.c.owner_id == sa.bindparam("owner_id")
-)
 
 
 class SqlEventLog:

@@ -71,24 +71,32 @@ _GET_MANY = sa.select(*COLUMNS).where(
     ),
 )
 
+
 # Whose note the caller may see under this id, and how: the caller's own, or the owner the
 # grantee's index names. Both lookups go by a primary key; the note is then read by its own.
-_CALLER = sa.cast(sa.bindparam("caller_id", type_=sa.Uuid()), sa.Uuid())
-_TARGET = sa.union_all(
-    sa.select(_CALLER.label("owner_id"), sa.literal_column("'owner'").label("relation")),
-    sa.select(shared_notes.c.owner_id, shared_notes.c.permission.label("relation")).where(
-        shared_notes.c.grantee_id == _CALLER, shared_notes.c.note_id == sa.bindparam("note_id")
-    ),
-).cte("target")
-_VISIBLE = (
-    sa.select(*COLUMNS, _TARGET.c.relation)
-    .select_from(_TARGET)
-    .join(
-        notes,
-        sa.and_(notes.c.owner_id == _TARGET.c.owner_id, notes.c.id == sa.bindparam("note_id")),
+def _visible(caller: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    target = sa.union_all(
+        sa.select(caller.label("owner_id"), sa.literal_column("'owner'").label("relation")),
+        sa.select(shared_notes.c.owner_id, shared_notes.c.permission.label("relation")).where(
+            shared_notes.c.grantee_id == caller, shared_notes.c.note_id == sa.bindparam("note_id")
+        ),
+    ).cte("target")
+    return (
+        sa.select(*COLUMNS, target.c.relation)
+        .select_from(target)
+        .join(
+            notes,
+            sa.and_(notes.c.owner_id == target.c.owner_id, notes.c.id == sa.bindparam("note_id")),
+        )
     )
-)
+
+
+_CALLER = sa.bindparam("caller_id", type_=sa.Uuid())
+# PostgreSQL types the caller's id by its cast; MySQL has no CAST to a UUID (nor needs one).
+_VISIBLE = _visible(sa.cast(_CALLER, sa.Uuid()))
 _VISIBLE_FOR_UPDATE = _VISIBLE.with_for_update(of=notes)
+_VISIBLE_MYSQL = _visible(_CALLER)
+_VISIBLE_MYSQL_FOR_UPDATE = _VISIBLE_MYSQL.with_for_update(of=notes)
 _RELATIONS = {"owner": Relation.OWNER, "read": Relation.READ, "write": Relation.WRITE}
 # SQLAlchemy compiles it for the keys of the parameters it is given, and caches that.
 INSERT = notes.insert()
@@ -207,11 +215,13 @@ class SqlNoteRepository:
     ) -> SeenNote | None:
         parameters = {"caller_id": caller_id, "note_id": note_id}
         row: Mapping[Any, Any] | None
+        mysql = self._uow.dialect == "mysql"
         if for_update:
-            result = await self._uow.execute(_VISIBLE_FOR_UPDATE, parameters, write=True)
+            locking = _VISIBLE_MYSQL_FOR_UPDATE if mysql else _VISIBLE_FOR_UPDATE
+            result = await self._uow.execute(locking, parameters, write=True)
             row = result.mappings().first()
         else:
-            row = await self._uow.fetch_one(_VISIBLE, parameters)
+            row = await self._uow.fetch_one(_VISIBLE_MYSQL if mysql else _VISIBLE, parameters)
         return None if row is None else SeenNote(to_note(row), _RELATIONS[row["relation"]])
 
     async def find_shared(

@@ -4,6 +4,10 @@ A share is written twice in one transaction: in ``note_shares`` (keyed by the ow
 record, listed and changed by the owner) and in ``shared_notes`` (keyed by the grantee:
 the index a grantee's reads go through). Every write below changes both, so they agree
 once committed.
+
+MySQL has neither ``ON CONFLICT`` nor ``RETURNING``: a share is written there with ``INSERT
+… ON DUPLICATE KEY UPDATE`` (which locks the row) and its creation date read back in the
+same transaction; a note's shares are read ``FOR UPDATE`` before they are deleted.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from adapters.sqlalchemy.dialects import insert_on_conflict
+from adapters.sqlalchemy.dialects import insert_on_conflict, mysql_upsert
 from adapters.sqlalchemy.notes import COLUMNS, to_note
 from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.tables import note_links, note_shares, notes, shared_notes, users
@@ -45,10 +49,15 @@ _UNINDEX: Final = shared_notes.delete().where(
     _i.note_id == sa.bindparam("note_id"),
     _i.owner_id == sa.bindparam("owner_id"),
 )
-_UNSHARE_NOTE: Final = (
-    note_shares.delete()
-    .where(_s.owner_id == sa.bindparam("owner_id"), _s.note_id == sa.bindparam("note_id"))
-    .returning(_s.grantee_id)
+_NOTE_SHARES: Final = (
+    _s.owner_id == sa.bindparam("owner_id"),
+    _s.note_id == sa.bindparam("note_id"),
+)
+_DELETE_NOTE_SHARES: Final = note_shares.delete().where(*_NOTE_SHARES)
+_UNSHARE_NOTE: Final = _DELETE_NOTE_SHARES.returning(_s.grantee_id)
+_GRANTEES: Final = sa.select(_s.grantee_id).where(*_NOTE_SHARES).with_for_update()
+_SHARED_DATE: Final = sa.select(_s.created_date).where(
+    *_NOTE_SHARES, _s.grantee_id == sa.bindparam("grantee_id")
 )
 _LINK_COLUMNS: Final = (
     _l.id,
@@ -107,6 +116,48 @@ class SqlShareRepository:
             "permission": share.permission.value,
             "created_date": share.created_date,
         }
+        created = await self._record(row)
+        # The note's creation date, for the grantee's index, read with the owner's key.
+        columns = ["grantee_id", "note_id", "owner_id", "permission", "note_created_date"]
+        source = sa.select(
+            sa.literal(share.grantee_id, sa.Uuid()),
+            notes.c.id,
+            notes.c.owner_id,
+            sa.literal(share.permission.value, sa.String(5)),
+            notes.c.created_date,
+        ).where(notes.c.owner_id == share.owner_id, notes.c.id == share.note_id)
+        if self._uow.dialect == "mysql":
+            upsert = mysql_upsert(shared_notes).from_select(columns, source)
+            statement: Any = upsert.on_duplicate_key_update(permission=upsert.inserted.permission)
+        else:
+            index = insert_on_conflict(shared_notes, self._uow.dialect)
+            statement = index.from_select(columns, source).on_conflict_do_update(
+                index_elements=[_i.grantee_id, _i.note_id, _i.owner_id],
+                set_={"permission": index.excluded.permission},
+            )
+        await self._uow.execute(statement, write=True)
+        return Share(
+            owner_id=share.owner_id,
+            note_id=share.note_id,
+            grantee_id=share.grantee_id,
+            grantee=share.grantee,
+            permission=share.permission,
+            created_date=created,
+        )
+
+    async def _record(self, row: dict[str, Any]) -> datetime:
+        """Insert the share or change its permission; its creation date as stored."""
+        if self._uow.dialect == "mysql":
+            upsert = mysql_upsert(note_shares)
+            await self._uow.execute(
+                upsert.on_duplicate_key_update(permission=upsert.inserted.permission),
+                row,
+                write=True,
+            )
+            key = {name: row[name] for name in ("owner_id", "note_id", "grantee_id")}
+            stored = await self._uow.execute(_SHARED_DATE, key, write=True)
+            created: datetime = stored.scalar_one()
+            return created
         record = insert_on_conflict(note_shares, self._uow.dialect)
         stored = await self._uow.execute(
             record.on_conflict_do_update(
@@ -117,32 +168,7 @@ class SqlShareRepository:
             write=True,
         )
         created = stored.scalar_one()
-        # The note's creation date, for the grantee's index, read with the owner's key.
-        index = insert_on_conflict(shared_notes, self._uow.dialect)
-        await self._uow.execute(
-            index.from_select(
-                ["grantee_id", "note_id", "owner_id", "permission", "note_created_date"],
-                sa.select(
-                    sa.literal(share.grantee_id, sa.Uuid()),
-                    notes.c.id,
-                    notes.c.owner_id,
-                    sa.literal(share.permission.value, sa.String(5)),
-                    notes.c.created_date,
-                ).where(notes.c.owner_id == share.owner_id, notes.c.id == share.note_id),
-            ).on_conflict_do_update(
-                index_elements=[_i.grantee_id, _i.note_id, _i.owner_id],
-                set_={"permission": index.excluded.permission},
-            ),
-            write=True,
-        )
-        return Share(
-            owner_id=share.owner_id,
-            note_id=share.note_id,
-            grantee_id=share.grantee_id,
-            grantee=share.grantee,
-            permission=share.permission,
-            created_date=created,
-        )
+        return created
 
     async def list(self, owner_id: UUID, note_id: UUID) -> builtins.list[Share]:
         result = await self._uow.execute(
@@ -158,10 +184,12 @@ class SqlShareRepository:
         return True
 
     async def delete_note(self, owner_id: UUID, note_id: UUID) -> None:
-        result = await self._uow.execute(
-            _UNSHARE_NOTE, {"owner_id": owner_id, "note_id": note_id}, write=True
-        )
-        grantees = result.scalars().all()
+        key = {"owner_id": owner_id, "note_id": note_id}
+        if self._uow.dialect == "mysql":
+            grantees = (await self._uow.execute(_GRANTEES, key, write=True)).scalars().all()
+            await self._uow.execute(_DELETE_NOTE_SHARES, key, write=True)
+        else:
+            grantees = (await self._uow.execute(_UNSHARE_NOTE, key, write=True)).scalars().all()
         if grantees:
             await self._uow.execute(
                 _UNINDEX,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from adapters.sqlalchemy.tables import metadata
 from adapters.sqlalchemy.types import UtcDateTime
@@ -21,7 +22,12 @@ webhooks = sa.Table(
     # The event types, space-separated.
     sa.Column("events", sa.String(200), nullable=False),
     # What the signing secret is derived from, with the service's key (never the secret).
-    sa.Column("secret_seed", sa.LargeBinary(64), nullable=False),
+    # VARBINARY(64) on MySQL, where BLOB(64) would become a TINYBLOB.
+    sa.Column(
+        "secret_seed",
+        sa.LargeBinary(64).with_variant(mysql.VARBINARY(64), "mysql"),
+        nullable=False,
+    ),
     sa.Column("created_date", UtcDateTime(), nullable=False),
     # The delivery state: the seq of the last event done with, the failed attempts at the
     # next one (since first_failed_at), when it is due again, and the worker's lease.

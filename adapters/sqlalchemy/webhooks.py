@@ -4,7 +4,11 @@ Every statement filters by the owner, except ``claim``: the delivery workers' le
 owners, a maintenance query like the retention sweep's. It is one ``UPDATE`` over a
 ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that concurrent workers each take
 other webhooks without waiting for each other; on SQLite the same statement runs under the
-database's write lock, which serialises the claims.
+database's write lock, which serialises the claims. MySQL updates no table that a subquery
+of the same statement reads, and returns nothing from an ``UPDATE``: there the claim is the
+``SELECT … FOR UPDATE SKIP LOCKED`` of the keys, their ``UPDATE``, then a read of the rows
+it leased, all in one transaction; a delivery's record reads the oldest attempt kept before
+deleting the older ones.
 """
 
 from __future__ import annotations
@@ -124,6 +128,8 @@ class SqlWebhookRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        if self._uow.dialect == "mysql":
+            return await self._claim_mysql(due, until, token)
         statement = (
             _w.update()
             .where(sa.tuple_(_w.c.owner_id, _w.c.id).in_(due))
@@ -131,6 +137,19 @@ class SqlWebhookRepository:
             .returning(*_w.c)
         )
         result = await self._uow.execute(statement, write=True)
+        return [Claim(_webhook(row), _state(row), token) for row in result.mappings().all()]
+
+    async def _claim_mysql(
+        self, due: sa.Select[Any], until: datetime, token: UUID
+    ) -> builtins.list[Claim]:
+        keys = [tuple(row) for row in (await self._uow.execute(due, write=True)).all()]
+        if not keys:
+            return []
+        leased = sa.tuple_(_w.c.owner_id, _w.c.id).in_(keys)
+        await self._uow.execute(
+            _w.update().where(leased).values(claimed_until=until, claim_token=token), write=True
+        )
+        result = await self._uow.execute(sa.select(_w).where(leased), write=True)
         return [Claim(_webhook(row), _state(row), token) for row in result.mappings().all()]
 
     async def save(
@@ -162,12 +181,16 @@ class SqlWebhookRepository:
             values["error"] = values["error"][:MAX_ERROR_LENGTH]
         await self._uow.execute(_d.insert().values(values), write=True)
         owned = (_d.c.owner_id == delivery.owner_id, _d.c.webhook_id == delivery.webhook_id)
-        oldest_kept = (
+        oldest = (
             sa.select(_d.c.id)
             .where(*owned)
             .order_by(_d.c.id.desc())
             .offset(DELIVERIES_KEPT - 1)
             .limit(1)
-            .scalar_subquery()
         )
+        oldest_kept: Any = oldest.scalar_subquery()
+        if self._uow.dialect == "mysql":
+            oldest_kept = (await self._uow.execute(oldest, write=False)).scalar()
+            if oldest_kept is None:
+                return
         await self._uow.execute(_d.delete().where(*owned, _d.c.id < oldest_kept), write=True)

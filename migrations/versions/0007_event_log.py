@@ -15,10 +15,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from adapters.sqlalchemy.dialects import mysql_table_options
+from adapters.sqlalchemy.types import MYSQL_DATETIME
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
+
+_TIMESTAMP = sa.DateTime(timezone=True).with_variant(MYSQL_DATETIME, "mysql")
 
 
 def upgrade() -> None:
@@ -33,6 +38,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("owner_id", name=op.f("pk_note_event_heads")),
+        **mysql_table_options(op.get_bind()),
     )
     op.create_table(
         "note_events",
@@ -41,7 +47,7 @@ def upgrade() -> None:
         sa.Column("note_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at", _TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(
             ["owner_id"],
             ["users.id"],
@@ -49,6 +55,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("owner_id", "seq", name=op.f("pk_note_events")),
+        **mysql_table_options(op.get_bind()),
     )
     op.create_index("ix_note_events_at", "note_events", ["at"])
     op.create_table(
@@ -58,9 +65,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("scopes", sa.String(100), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False),
-        sa.Column("created_date", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_date", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_used_date", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_date", _TIMESTAMP, nullable=False),
+        sa.Column("expires_date", _TIMESTAMP, nullable=False),
+        sa.Column("last_used_date", _TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(
             ["owner_id"],
             ["users.id"],
@@ -68,6 +75,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("owner_id", "id", name=op.f("pk_personal_tokens")),
+        **mysql_table_options(op.get_bind()),
     )
 
 

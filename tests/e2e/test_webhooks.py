@@ -1,5 +1,6 @@
-"""Webhooks end to end: ``notes serve`` processes on PostgreSQL deliver to a real receiver,
-which verifies every message with the Standard Webhooks algorithm."""
+"""Webhooks end to end: ``notes serve`` processes on PostgreSQL (and on MySQL or MariaDB, with
+``TEST_MYSQL_URL``) deliver to a real receiver, which verifies every message with the
+Standard Webhooks algorithm."""
 
 from __future__ import annotations
 
@@ -13,19 +14,27 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import URL
 
 from tests.api.client import PASSWORD, SECRET_KEY
-from tests.databases import migrated, scratch_postgres_database
+from tests.databases import (
+    migrated,
+    require_mysql,
+    scratch_mysql_database,
+    scratch_postgres_database,
+)
 from tests.e2e.server import ServerProcess
 from tests.webhook_receiver import Received, receiving, verify
 
 ALL_EVENTS = ["note.created", "note.updated", "note.deleted", "note.restored"]
 
 
-@pytest.fixture
-async def database(postgres_server_url: URL) -> AsyncIterator[str]:
-    async with scratch_postgres_database(postgres_server_url) as url:
+@pytest.fixture(params=["postgres", "mysql"])
+async def database(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    if request.param == "mysql":
+        scratch = scratch_mysql_database(require_mysql())
+    else:
+        scratch = scratch_postgres_database(request.getfixturevalue("postgres_server_url"))
+    async with scratch as url:
         await migrated(url)
         yield url
 
