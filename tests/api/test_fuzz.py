@@ -36,9 +36,11 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client() -> Iterator[asgi.ASGIClient]:
-    """Schemathesis's own client of the app, whose lifespan it keeps running until the end."""
+    """Schemathesis's own client of a new app, whose lifespan runs until the end of the test
+    (schemathesis's pytest plugin ends every started lifespan when a test ends, and a later
+    request would start a new one: a new, empty in-memory database)."""
     app = app_over()
     try:
         with asgi.get_client(app) as started:
@@ -47,12 +49,12 @@ def client() -> Iterator[asgi.ASGIClient]:
         asgi.shutdown_lifespans()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def api_schema(client: asgi.ASGIClient) -> OpenApiSchema:
     return schemathesis.openapi.from_asgi("/openapi.json", client.app)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def bearer(client: asgi.ASGIClient) -> dict[str, str]:
     account = {"username": "fuzzer", "password": PASSWORD}
     assert client.post("/users/", json=account).status_code == 201
