@@ -47,9 +47,11 @@ async def crowded(postgres_server_url: URL) -> AsyncIterator[AsyncEngine]:
                 f"note {i}", words + common, tags, created=START + timedelta(seconds=i)
             )
             rows.append(note_row(note))
-        async with engine.begin() as connection:
-            for start in range(0, ROWS, 5000):
+        # One transaction per batch: the usage trigger runs at each commit, once per row.
+        for start in range(0, ROWS, 5000):
+            async with engine.begin() as connection:
                 await connection.execute(notes.insert(), rows[start : start + 5000])
+        async with engine.begin() as connection:
             await connection.execute(sa.text("ANALYZE notes"))
         yield engine
         await engine.dispose()
