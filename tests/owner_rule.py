@@ -59,7 +59,8 @@ class StatementLog:
     """Every statement sent on the service's PostgreSQL connections while installed."""
 
     def __init__(self) -> None:
-        self.statements: list[str] = []
+        self.statements: list[tuple[str | None, str]] = []
+        """(database, statement) in the order sent."""
         self._service: weakref.WeakSet[Any] = weakref.WeakSet()
         self._installed = False
         self._paused: ContextVar[bool] = ContextVar("paused", default=False)
@@ -82,10 +83,12 @@ class StatementLog:
         finally:
             self._paused.reset(token)
 
-    def take(self) -> list[str]:
-        """The statements recorded since the last ``take``."""
+    def take(self, database: str | None = None) -> list[str]:
+        """The statements recorded since the last ``take``; with ``database``, only those
+        sent to that database (others may come from work still running elsewhere in the
+        process)."""
         taken, self.statements = self.statements, []
-        return taken
+        return [sql for sent_to, sql in taken if database is None or sent_to == database]
 
     def _connected(self, dbapi_connection: Any, _record: Any) -> None:
         driver = getattr(dbapi_connection, "driver_connection", None)
@@ -108,11 +111,11 @@ class StatementLog:
             return
         dbapi = connection.connection.dbapi_connection
         if getattr(dbapi, "driver_connection", None) in self._service:
-            self.statements.append(statement)
+            self.statements.append((connection.engine.url.database, statement))
 
     def _logged(self, record: Any) -> None:
         if not self._paused.get():
-            self.statements.append(record.query)
+            self.statements.append((record.conn_params.database, record.query))
 
 
 SERVICE_STATEMENTS = StatementLog()
