@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Final, Literal, Protocol, get_args
 from uuid import UUID
 
-__all__ = ["EVENT_KINDS", "EventKind", "EventLog", "NoteEvent"]
+__all__ = ["EVENT_KINDS", "EventHead", "EventKind", "EventLog", "NoteEvent"]
 
 EventKind = Literal["created", "updated", "restored", "deleted", "purged"]
 """``deleted``: moved to the trash; ``purged``: deleted for good (from the trash, or by the
@@ -37,6 +37,15 @@ class NoteEvent:
     """The note's version after the change (for ``deleted``/``purged``: its last one)."""
     at: datetime
     """When it changed (the change's own timestamp)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventHead:
+    """The highest ``seq`` handed out to an owner (pruned events included): the next event
+    gets the one after it."""
+
+    owner_id: UUID
+    seq: int
 
 
 class EventLog(Protocol):

@@ -10,24 +10,48 @@ adapter, how it reads and writes that kind (``adapters.memory.transfer``,
 ``adapters.sqlalchemy.transfer``).
 
 What storage derives from records is not a kind: it is rebuilt as records are written
-(the notes' usage counters, kept by triggers; the notes' search columns).
+(the notes' usage counters, kept by triggers; the notes' search columns). Two kinds are
+copied as stored though another could be derived from them:
+
+- ``note_event_heads``: an owner's head may stand above the last event kept (pruned
+  events keep their numbers), and the next event must get the number after it, so that a
+  feed cursor handed out by the source goes on working against the target.
+- ``shared_notes``, the grantee's index of ``note_shares``: it belongs to the grantee (read
+  and written by the grantee's id, as sharded storage places it) and holds the note's
+  creation date, which a share's owner may not have written yet when the share is (a
+  trashed note's is in the trash); copied as it is, the checksum covers it too.
+
+A webhook is copied with its delivery state (``StoredWebhook``: its cursor, failed
+attempts and retry time), so it neither loses nor re-sends events, and its secret's seed;
+a delivery worker's lease on it is not carried.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
 from uuid import UUID
 
+from application.events import EventHead, NoteEvent
 from application.idempotency import IdempotencyRecord
 from domain import Note, User
+from domain.personal_tokens import PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.sessions import RefreshToken
+from domain.sharing import Link, Share, SharedNote
+from domain.webhooks import Delivery
+
+if TYPE_CHECKING:
+    # The webhook ports name the unit of work, whose module names this one.
+    from application.webhook_ports import StoredWebhook
 
 __all__ = ["KINDS", "Key", "Kind", "Record", "Transfer", "kind_named", "user_values"]
 
-Record = Note | Revision | TrashedNote | RefreshToken | IdempotencyRecord
+Record: TypeAlias = (
+    "Note | Revision | TrashedNote | RefreshToken | IdempotencyRecord | PersonalToken"
+    " | NoteEvent | EventHead | StoredWebhook | Delivery | Share | SharedNote | Link"
+)
 """A record of one of the ``KINDS``."""
 
 Key = tuple[Any, ...]
@@ -98,12 +122,101 @@ def _idempotency_values(record: IdempotencyRecord) -> tuple[object, ...]:
     )
 
 
+def _personal_token_values(token: PersonalToken) -> tuple[object, ...]:
+    return (
+        token.id,
+        token.owner_id,
+        token.name,
+        tuple(sorted(token.scopes)),
+        token.token_hash,
+        token.created_date,
+        token.expires_date,
+        token.last_used_date,
+    )
+
+
+def _event_values(event: NoteEvent) -> tuple[object, ...]:
+    return (event.owner_id, event.seq, event.note_id, event.kind, event.version, event.at)
+
+
+def _webhook_values(stored: StoredWebhook) -> tuple[object, ...]:
+    webhook, state = stored.webhook, stored.state
+    return (
+        webhook.id,
+        webhook.owner_id,
+        webhook.url.value,
+        webhook.events.values,
+        webhook.secret_seed.hex(),
+        webhook.created_date,
+        state.cursor,
+        state.attempts,
+        state.first_failed_at,
+        state.retry_at,
+    )
+
+
+def _delivery_values(delivery: Delivery) -> tuple[object, ...]:
+    return (
+        delivery.owner_id,
+        delivery.webhook_id,
+        delivery.id,
+        delivery.event_id,
+        delivery.seq,
+        delivery.attempt,
+        delivery.at,
+        delivery.status_code,
+        delivery.error,
+        delivery.gave_up,
+    )
+
+
+def _share_values(share: Share) -> tuple[object, ...]:
+    # The grantee's name is the user's, not the share's.
+    return (
+        share.owner_id,
+        share.note_id,
+        share.grantee_id,
+        share.permission.value,
+        share.created_date,
+    )
+
+
+def _shared_note_values(shared: SharedNote) -> tuple[object, ...]:
+    return (
+        shared.grantee_id,
+        shared.note_id,
+        shared.owner_id,
+        shared.permission.value,
+        shared.note_created_date,
+    )
+
+
+def _link_values(link: Link) -> tuple[object, ...]:
+    return (
+        link.id,
+        link.owner_id,
+        link.note_id,
+        link.token_hash,
+        link.created_date,
+        link.expires_date,
+    )
+
+
 KINDS: Final[tuple[Kind, ...]] = (
     Kind("notes", lambda n: (n.id,), _note_values),
     Kind("note_revisions", lambda r: (r.note_id, r.version), _revision_values),
     Kind("trashed_notes", lambda t: (t.note.id,), _trashed_values),
     Kind("refresh_tokens", lambda t: (t.id,), _token_values),
     Kind("idempotency_keys", lambda r: (r.key,), _idempotency_values),
+    Kind("personal_tokens", lambda t: (t.id,), _personal_token_values),
+    Kind("note_events", lambda e: (e.seq,), _event_values),
+    Kind("note_event_heads", lambda h: (h.owner_id,), lambda h: (h.owner_id, h.seq)),
+    Kind("webhooks", lambda w: (w.webhook.id,), _webhook_values),
+    Kind("webhook_deliveries", lambda d: (d.webhook_id, d.id), _delivery_values),
+    Kind("note_shares", lambda s: (s.note_id, s.grantee_id), _share_values),
+    # The grantee's index of the shares, keyed and owned by the grantee.
+    Kind("shared_notes", lambda s: (s.note_id, s.owner_id), _shared_note_values),
+    Kind("note_links", lambda k: (k.id,), _link_values),
 )
 """Every kind of record a copy carries, in the order it copies them."""
 

@@ -17,6 +17,7 @@ __all__ = [
     "Answer",
     "Claim",
     "DeliveryState",
+    "StoredWebhook",
     "WebhookRepository",
     "WebhookSender",
     "WebhookSigning",
@@ -48,6 +49,14 @@ class DeliveryState:
             first_failed_at=self.first_failed_at or at,
             retry_at=retry_at,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredWebhook:
+    """A webhook with where its deliveries stand, as stored (a worker's lease aside)."""
+
+    webhook: Webhook
+    state: DeliveryState
 
 
 @dataclass(frozen=True, slots=True)

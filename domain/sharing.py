@@ -22,6 +22,7 @@ __all__ = [
     "InvalidShare",
     "Link",
     "Share",
+    "SharedNote",
     "link_lifetime",
 ]
 
@@ -56,6 +57,18 @@ class Share:
             raise InvalidShare("a share gives read or write access")
         if self.grantee_id == self.owner_id:
             raise InvalidShare("a note cannot be shared with its owner")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedNote:
+    """A share as its grantee's index holds it: ``grantee_id`` may see ``owner_id``'s note
+    ``note_id`` (created at ``note_created_date``) with ``permission``."""
+
+    grantee_id: UUID
+    note_id: UUID
+    owner_id: UUID
+    permission: Relation
+    note_created_date: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

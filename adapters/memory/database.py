@@ -31,7 +31,7 @@ from domain.personal_tokens import USE_RECORDED_EVERY, PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.search import relevance, tokens
 from domain.sessions import RefreshToken
-from domain.sharing import Link, Share
+from domain.sharing import Link, Share, SharedNote
 
 __all__ = ["MemoryDatabase", "MemoryUnitOfWork"]
 
@@ -107,8 +107,12 @@ class _Transaction:
         return None if value is _DELETED else value
 
     def rows(self, table: str) -> Iterator[Any]:
+        return (value for _, value in self.items(table))
+
+    def items(self, table: str) -> Iterator[tuple[Hashable, Any]]:
+        """Every row of ``table`` with its key."""
         merged = {**self.database.tables[table], **self.writes[table]}
-        return (value for value in merged.values() if value is not _DELETED)
+        return ((key, value) for key, value in merged.items() if value is not _DELETED)
 
     def put(self, table: str, key: Hashable, value: Any) -> None:
         self.writes[table][key] = value
@@ -227,7 +231,7 @@ class MemoryNoteRepository:
         self, caller_id: UUID, note_id: UUID, *, for_update: bool = False
     ) -> SeenNote | None:
         await _io()
-        share: Share | None = self._tx.get("shared_notes", (caller_id, note_id))
+        share: SharedNote | None = self._tx.get("shared_notes", (caller_id, note_id))
         owner_id, relation = (
             (caller_id, Relation.OWNER) if share is None else (share.owner_id, share.permission)
         )
@@ -518,7 +522,17 @@ class MemoryShareRepository:
         if earlier is not None:
             share = replace(share, created_date=earlier.created_date)
         self._tx.put("note_shares", row, share)
-        self._tx.put("shared_notes", (share.grantee_id, share.note_id), share)
+        # The grantee's index, from the note (as the SQL index is written from ``notes``).
+        note: Note | None = self._tx.get("notes", (share.owner_id, share.note_id))
+        if note is not None:
+            indexed = SharedNote(
+                grantee_id=share.grantee_id,
+                note_id=share.note_id,
+                owner_id=share.owner_id,
+                permission=share.permission,
+                note_created_date=note.created_date,
+            )
+            self._tx.put("shared_notes", (share.grantee_id, share.note_id), indexed)
         return share
 
     async def list(self, owner_id: UUID, note_id: UUID) -> builtins.list[Share]:

@@ -16,13 +16,15 @@ from domain.webhooks import DELIVERIES_KEPT, Delivery, Webhook
 if TYPE_CHECKING:
     from adapters.memory.database import _Transaction
 
-__all__ = ["TABLES", "MemoryWebhookRepository"]
+__all__ = ["TABLES", "MemoryWebhookRepository", "StoredRow"]
 
 TABLES = ("webhooks", "webhook_deliveries")
 
 
 @dataclass(frozen=True, slots=True)
-class _Row:
+class StoredRow:
+    """A webhook as the in-memory table holds it: with its delivery state and lease."""
+
     webhook: Webhook
     state: DeliveryState
     claimed_until: datetime | None = None
@@ -42,14 +44,14 @@ class MemoryWebhookRepository:
         if self._tx.get("webhooks", key) is not None:
             raise Conflict(f"a webhook with id {webhook.id} exists")
         cursor = self._head(webhook.owner_id)
-        self._tx.put("webhooks", key, _Row(webhook, DeliveryState(cursor=cursor)))
+        self._tx.put("webhooks", key, StoredRow(webhook, DeliveryState(cursor=cursor)))
 
     async def list(self, owner_id: UUID) -> builtins.list[Webhook]:
         rows = [r.webhook for r in self._tx.rows("webhooks") if r.webhook.owner_id == owner_id]
         return sorted(rows, key=lambda w: (w.created_date, w.id))
 
     async def get(self, owner_id: UUID, webhook_id: UUID) -> Webhook | None:
-        row: _Row | None = self._tx.get("webhooks", (owner_id, webhook_id))
+        row: StoredRow | None = self._tx.get("webhooks", (owner_id, webhook_id))
         return None if row is None else row.webhook
 
     async def delete(self, owner_id: UUID, webhook_id: UUID) -> bool:
@@ -82,7 +84,7 @@ class MemoryWebhookRepository:
             if len(claims) >= limit:
                 break
             await self._tx.lock("webhooks", key)
-            row: _Row | None = self._tx.get("webhooks", key)
+            row: StoredRow | None = self._tx.get("webhooks", key)
             if row is None or not _due(row, now) or row.state.cursor >= self._head(key[0]):
                 continue
             self._tx.put("webhooks", key, replace(row, claimed_until=until, token=token))
@@ -100,11 +102,11 @@ class MemoryWebhookRepository:
     ) -> bool:
         key = (owner_id, webhook_id)
         await self._tx.lock("webhooks", key)
-        row: _Row | None = self._tx.get("webhooks", key)
+        row: StoredRow | None = self._tx.get("webhooks", key)
         if row is None or row.token != token:
             return False
         held = token if until is not None else None
-        self._tx.put("webhooks", key, _Row(row.webhook, state, until, held))
+        self._tx.put("webhooks", key, StoredRow(row.webhook, state, until, held))
         return True
 
     async def record(self, delivery: Delivery) -> None:
@@ -116,7 +118,7 @@ class MemoryWebhookRepository:
             self._tx.delete("webhook_deliveries", (old.owner_id, old.webhook_id, old.id))
 
 
-def _due(row: _Row, now: datetime) -> bool:
+def _due(row: StoredRow, now: datetime) -> bool:
     leased = row.claimed_until is not None and row.claimed_until >= now
     waiting = row.state.retry_at is not None and row.state.retry_at > now
     return not leased and not waiting

@@ -14,7 +14,7 @@ from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.tables import personal_tokens
 from domain.personal_tokens import USE_RECORDED_EVERY, PersonalToken, Scope
 
-__all__ = ["SqlPersonalTokens"]
+__all__ = ["SqlPersonalTokens", "token_of"]
 
 _p = personal_tokens.c
 _KEY: Final = (_p.owner_id == sa.bindparam("owner_id"), _p.id == sa.bindparam("token_id"))
@@ -37,7 +37,7 @@ _RECORD_USE: Final = (
 )
 
 
-def _to_token(row: Mapping[Any, Any]) -> PersonalToken:
+def token_of(row: Mapping[Any, Any]) -> PersonalToken:
     return PersonalToken(
         id=row["id"],
         owner_id=row["owner_id"],
@@ -69,11 +69,11 @@ class SqlPersonalTokens:
 
     async def get(self, owner_id: UUID, token_id: UUID) -> PersonalToken | None:
         row = await self._uow.fetch_one(_GET, {"owner_id": owner_id, "token_id": token_id})
-        return None if row is None else _to_token(row)
+        return None if row is None else token_of(row)
 
     async def list(self, owner_id: UUID) -> builtins.list[PersonalToken]:
         rows = await self._uow.fetch_all(_LIST, {"owner_id": owner_id})
-        return [_to_token(row) for row in rows]
+        return [token_of(row) for row in rows]
 
     async def delete(self, owner_id: UUID, token_id: UUID) -> bool:
         parameters = {"owner_id": owner_id, "token_id": token_id}

@@ -19,22 +19,36 @@ import sqlalchemy as sa
 
 from adapters.sqlalchemy.dialects import bulk_insert
 from adapters.sqlalchemy.notes import note_row
+from adapters.sqlalchemy.personal_tokens import token_of
 from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.tables import (
     idempotency_keys,
+    note_event_heads,
+    note_events,
+    note_links,
     note_revisions,
+    note_shares,
     note_usage,
     notes,
     owner_column,
+    personal_tokens,
     refresh_tokens,
+    shared_notes,
     trashed_notes,
     users,
 )
+from adapters.sqlalchemy.webhook_tables import webhook_deliveries, webhooks
+from adapters.sqlalchemy.webhooks import delivery_of, state_of, webhook_of
+from application.events import EventHead, NoteEvent
 from application.idempotency import IdempotencyRecord
 from application.transfer import KINDS, Key
+from application.webhook_ports import StoredWebhook
 from domain import Description, Note, Tags, Title, User, Username
+from domain.access import PERMISSIONS
+from domain.personal_tokens import PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.sessions import RefreshToken
+from domain.sharing import Link, Share, SharedNote
 
 __all__ = ["SqlTransfer"]
 
@@ -82,6 +96,79 @@ def _trashed_row(trashed: TrashedNote) -> dict[str, Any]:
     return {**row, "deleted_date": trashed.deleted_date}
 
 
+def _personal_token_row(token: PersonalToken) -> dict[str, Any]:
+    return {
+        "owner_id": token.owner_id,
+        "id": token.id,
+        "name": token.name,
+        "scopes": " ".join(sorted(token.scopes)),
+        "token_hash": token.token_hash,
+        "created_date": token.created_date,
+        "expires_date": token.expires_date,
+        "last_used_date": token.last_used_date,
+    }
+
+
+def _webhook_row(stored: StoredWebhook) -> dict[str, Any]:
+    webhook, state = stored.webhook, stored.state
+    # A worker's lease on the source is not carried: the target's workers start afresh.
+    return {
+        "owner_id": webhook.owner_id,
+        "id": webhook.id,
+        "url": webhook.url.value,
+        "events": " ".join(webhook.events.values),
+        "secret_seed": webhook.secret_seed,
+        "created_date": webhook.created_date,
+        "cursor": state.cursor,
+        "attempts": state.attempts,
+        "first_failed_at": state.first_failed_at,
+        "retry_at": state.retry_at,
+        "claimed_until": None,
+        "claim_token": None,
+    }
+
+
+def _share(row: Mapping[str, Any]) -> Share:
+    return Share(
+        owner_id=row["owner_id"],
+        note_id=row["note_id"],
+        grantee_id=row["grantee_id"],
+        grantee=row["username"],
+        permission=PERMISSIONS[row["permission"]],
+        created_date=row["created_date"],
+    )
+
+
+def _share_row(share: Share) -> dict[str, Any]:
+    return {
+        "owner_id": share.owner_id,
+        "note_id": share.note_id,
+        "grantee_id": share.grantee_id,
+        "permission": share.permission.value,
+        "created_date": share.created_date,
+    }
+
+
+def _shared_note(row: Mapping[str, Any]) -> SharedNote:
+    return SharedNote(
+        grantee_id=row["grantee_id"],
+        note_id=row["note_id"],
+        owner_id=row["owner_id"],
+        permission=PERMISSIONS[row["permission"]],
+        note_created_date=row["note_created_date"],
+    )
+
+
+def _shared_note_row(shared: SharedNote) -> dict[str, Any]:
+    return {
+        "grantee_id": shared.grantee_id,
+        "note_id": shared.note_id,
+        "owner_id": shared.owner_id,
+        "permission": shared.permission.value,
+        "note_created_date": shared.note_created_date,
+    }
+
+
 def _columns_of(table: sa.Table) -> Callable[[Any], dict[str, Any]]:
     """A record whose attributes are named as ``table``'s columns, as a row."""
     names = tuple(column.name for column in table.c)
@@ -102,6 +189,8 @@ class _Kind:
     record_of: Callable[[Mapping[str, Any]], Any]
     # The columns read back: the search columns are derived and rebuilt on writing.
     read: tuple[str, ...] = ()
+    # Read with the name of the user ``grantee_id`` names (a share's grantee).
+    grantee_name: bool = False
 
 
 _NOTE_COLUMNS: Final = (
@@ -133,6 +222,30 @@ _KINDS: Final[dict[str, _Kind]] = {
         _columns_of(idempotency_keys),
         _made_of(idempotency_keys, IdempotencyRecord),
     ),
+    "personal_tokens": _Kind(personal_tokens, ("id",), _personal_token_row, token_of),
+    "note_events": _Kind(
+        note_events, ("seq",), _columns_of(note_events), _made_of(note_events, NoteEvent)
+    ),
+    "note_event_heads": _Kind(
+        note_event_heads,
+        ("owner_id",),
+        _columns_of(note_event_heads),
+        _made_of(note_event_heads, EventHead),
+    ),
+    "webhooks": _Kind(
+        webhooks,
+        ("id",),
+        _webhook_row,
+        lambda row: StoredWebhook(webhook_of(row), state_of(row)),
+    ),
+    "webhook_deliveries": _Kind(
+        webhook_deliveries, ("webhook_id", "id"), _columns_of(webhook_deliveries), delivery_of
+    ),
+    "note_shares": _Kind(
+        note_shares, ("note_id", "grantee_id"), _share_row, _share, grantee_name=True
+    ),
+    "shared_notes": _Kind(shared_notes, ("note_id", "owner_id"), _shared_note_row, _shared_note),
+    "note_links": _Kind(note_links, ("id",), _columns_of(note_links), _made_of(note_links, Link)),
 }
 assert set(_KINDS) == {kind.name for kind in KINDS}, "every kind needs its table here"
 
@@ -144,8 +257,13 @@ def _pages(kind: _Kind) -> tuple[sa.Select[Any], sa.Select[Any]]:
     owner = table.c[owner_column(table) or ""]
     columns = [table.c[name] for name in kind.read] if kind.read else list(table.c)
     key = [table.c[name] for name in kind.key]
+    source: sa.FromClause = table
+    if kind.grantee_name:
+        columns.append(users.c.username)
+        source = table.join(users, users.c.id == table.c.grantee_id)
     first = (
         sa.select(*columns)
+        .select_from(source)
         .where(owner == sa.bindparam("owner"))
         .order_by(*key)
         .limit(sa.bindparam("limit"))
@@ -167,11 +285,29 @@ _USERS_FIRST = (
 _USERS_AFTER = _USERS_FIRST.where(users.c.id > sa.bindparam("after"))
 _ANY_USER = sa.select(users.c.id).limit(sa.bindparam("limit"))
 # Notes first: deleting a note updates its owner's usage row, which goes after it.
-_OWNED: Final = (notes, note_revisions, trashed_notes, refresh_tokens, idempotency_keys, note_usage)
+_OWNED: Final = (
+    notes,
+    note_revisions,
+    trashed_notes,
+    refresh_tokens,
+    idempotency_keys,
+    personal_tokens,
+    note_events,
+    note_event_heads,
+    webhook_deliveries,
+    webhooks,
+    note_shares,
+    shared_notes,
+    note_links,
+    note_usage,
+)
 _REMOVALS: Final = tuple(
     table.delete().where(table.c[owner_column(table) or ""] == sa.bindparam("owner"))
     for table in _OWNED
 )
+# The shares naming the user from the other side (the grantee's in ``note_shares``, the
+# sharer's in another grantee's ``shared_notes``) go with the user row, by their foreign
+# keys' ON DELETE CASCADE: a statement naming them would not name their owners.
 _REMOVE_USER = users.delete().where(users.c.id == sa.bindparam("owner"))
 
 

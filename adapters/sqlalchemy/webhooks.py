@@ -14,12 +14,12 @@ deleting the older ones.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 
 from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.tables import note_event_heads
@@ -27,13 +27,13 @@ from adapters.sqlalchemy.webhook_tables import MAX_ERROR_LENGTH, webhook_deliver
 from application.webhook_ports import Claim, DeliveryState
 from domain.webhooks import DELIVERIES_KEPT, Delivery, Webhook, WebhookEvents, WebhookUrl
 
-__all__ = ["SqlWebhookRepository"]
+__all__ = ["SqlWebhookRepository", "delivery_of", "state_of", "webhook_of"]
 
 _w = webhooks
 _d = webhook_deliveries
 
 
-def _webhook(row: RowMapping) -> Webhook:
+def webhook_of(row: Mapping[Any, Any]) -> Webhook:
     return Webhook(
         id=row["id"],
         owner_id=row["owner_id"],
@@ -44,7 +44,7 @@ def _webhook(row: RowMapping) -> Webhook:
     )
 
 
-def _state(row: RowMapping) -> DeliveryState:
+def state_of(row: Mapping[Any, Any]) -> DeliveryState:
     return DeliveryState(
         cursor=row["cursor"],
         attempts=row["attempts"],
@@ -53,7 +53,7 @@ def _state(row: RowMapping) -> DeliveryState:
     )
 
 
-def _delivery(row: RowMapping) -> Delivery:
+def delivery_of(row: Mapping[Any, Any]) -> Delivery:
     return Delivery(**{column.name: row[column.name] for column in _d.c})
 
 
@@ -84,12 +84,12 @@ class SqlWebhookRepository:
             sa.select(_w).where(_w.c.owner_id == owner_id).order_by(_w.c.created_date, _w.c.id)
         )
         result = await self._uow.execute(statement, write=False)
-        return [_webhook(row) for row in result.mappings()]
+        return [webhook_of(row) for row in result.mappings()]
 
     async def get(self, owner_id: UUID, webhook_id: UUID) -> Webhook | None:
         statement = sa.select(_w).where(_w.c.owner_id == owner_id, _w.c.id == webhook_id)
         row = (await self._uow.execute(statement, write=False)).mappings().first()
-        return None if row is None else _webhook(row)
+        return None if row is None else webhook_of(row)
 
     async def delete(self, owner_id: UUID, webhook_id: UUID) -> bool:
         deleted = await self._uow.execute(
@@ -113,7 +113,7 @@ class SqlWebhookRepository:
             .limit(limit)
         )
         result = await self._uow.execute(statement, write=False)
-        return [_delivery(row) for row in result.mappings()]
+        return [delivery_of(row) for row in result.mappings()]
 
     async def claim(
         self, now: datetime, until: datetime, token: UUID, *, limit: int
@@ -137,7 +137,7 @@ class SqlWebhookRepository:
             .returning(*_w.c)
         )
         result = await self._uow.execute(statement, write=True)
-        return [Claim(_webhook(row), _state(row), token) for row in result.mappings().all()]
+        return [Claim(webhook_of(row), state_of(row), token) for row in result.mappings().all()]
 
     async def _claim_mysql(
         self, due: sa.Select[Any], until: datetime, token: UUID
@@ -150,7 +150,7 @@ class SqlWebhookRepository:
             _w.update().where(leased).values(claimed_until=until, claim_token=token), write=True
         )
         result = await self._uow.execute(sa.select(_w).where(leased), write=True)
-        return [Claim(_webhook(row), _state(row), token) for row in result.mappings().all()]
+        return [Claim(webhook_of(row), state_of(row), token) for row in result.mappings().all()]
 
     async def save(
         self,

@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 
 from application import Conflict, UnitOfWorkFactory
+from application.events import EventHead, NoteEvent
 from application.transfer import KINDS, kind_named
 from domain import User, Username
+from domain.access import Relation
 from domain.revisions import Revision, TrashedNote
+from domain.sharing import Share, SharedNote
 from tests.support import ALICE, BOB, START, make_note
 
 
@@ -95,6 +98,18 @@ async def test_an_owner_is_removed_with_everything_of_theirs_and_no_one_elses(
     alices, bob = make_note("a"), make_note("b", owner_id=BOB)
     async with uow_factory() as uow:
         await uow.notes.add_many([alices, bob])
+        # Shared both ways: Bob's rows name Alice too, and go with her.
+        for owner, grantee, note in ((ALICE, BOB, alices), (BOB, ALICE, bob)):
+            await uow.shares.put(
+                Share(
+                    owner_id=owner,
+                    note_id=note.id,
+                    grantee_id=grantee,
+                    grantee="someone",
+                    permission=Relation.READ,
+                    created_date=START,
+                )
+            )
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.notes.trash(ALICE, alices.id, expected_version=1, at=START)
@@ -108,6 +123,8 @@ async def test_an_owner_is_removed_with_everything_of_theirs_and_no_one_elses(
         for kind in KINDS:
             assert await uow.transfer.records(kind.name, ALICE, after=None, limit=5) == []
         assert len(await uow.transfer.records("notes", BOB, after=None, limit=5)) == 1
+        assert await uow.transfer.records("note_shares", BOB, after=None, limit=5) == []
+        assert await uow.transfer.records("shared_notes", BOB, after=None, limit=5) == []
         # The username is free again.
         await uow.transfer.add_users(
             [
@@ -120,3 +137,63 @@ async def test_an_owner_is_removed_with_everything_of_theirs_and_no_one_elses(
             ]
         )
         await uow.commit()
+
+
+async def test_an_event_log_added_goes_on_from_its_head(uow_factory: UnitOfWorkFactory) -> None:
+    note = make_note("logged")
+    # Bob's events 1-4 were pruned at the source, Alice's every one: the head, not the last
+    # event kept, says where numbering goes on. (Bob's head comes before his events.)
+    bobs = [NoteEvent(BOB, seq, note.id, "updated", seq, START) for seq in (5, 6)]
+    async with uow_factory() as uow:
+        await uow.transfer.add_records("note_event_heads", [EventHead(BOB, 6)])
+        await uow.transfer.add_records("note_events", bobs)
+        await uow.transfer.add_records("note_event_heads", [EventHead(ALICE, 7)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.events.last(BOB), await uow.events.oldest_kept(BOB)) == (6, 5)
+        assert await uow.events.after(BOB, 4, limit=10) == bobs
+        assert (await uow.events.last(ALICE), await uow.events.oldest_kept(ALICE)) == (7, None)
+        await uow.events.append(ALICE, note.id, "deleted", 2, START + timedelta(hours=1))
+        await uow.events.append(BOB, note.id, "deleted", 7, START + timedelta(hours=1))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [e.seq for e in await uow.events.after(ALICE, 0, limit=10)] == [8]
+        assert [e.seq for e in await uow.events.after(BOB, 6, limit=10)] == [7]
+        heads = await uow.transfer.records("note_event_heads", ALICE, after=None, limit=5)
+        assert heads == [EventHead(ALICE, 8)]
+
+
+async def test_shares_added_let_the_grantee_see_the_note(uow_factory: UnitOfWorkFactory) -> None:
+    note = make_note("shared", created=START + timedelta(microseconds=3))
+    share = Share(
+        owner_id=ALICE,
+        note_id=note.id,
+        grantee_id=BOB,
+        grantee="bob",
+        permission=Relation.WRITE,
+        created_date=START + timedelta(days=1),
+    )
+    index = SharedNote(
+        grantee_id=BOB,
+        note_id=note.id,
+        owner_id=ALICE,
+        permission=Relation.WRITE,
+        note_created_date=note.created_date,
+    )
+    async with uow_factory() as uow:
+        # The index first: each kind is written as it comes, whatever the order.
+        await uow.transfer.add_records("shared_notes", [index])
+        await uow.transfer.add_records("note_shares", [share])
+        await uow.transfer.add_records("notes", [note])
+        await uow.commit()
+    async with uow_factory() as uow:
+        seen = await uow.notes.visible(BOB, note.id)
+        assert seen is not None
+        assert seen.relation is Relation.WRITE
+        [listed] = await uow.shares.list(ALICE, note.id)
+        assert (listed.grantee_id, listed.permission, listed.created_date) == (
+            BOB,
+            Relation.WRITE,
+            share.created_date,
+        )
+        assert await uow.transfer.records("shared_notes", BOB, after=None, limit=5) == [index]

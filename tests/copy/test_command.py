@@ -90,6 +90,14 @@ def test_a_copy_prints_a_summary_and_is_verified(
         "trashed_notes",
         "refresh_tokens",
         "idempotency_keys",
+        "personal_tokens",
+        "note_events",
+        "note_event_heads",
+        "webhooks",
+        "webhook_deliveries",
+        "note_shares",
+        "shared_notes",
+        "note_links",
     }
     assert all("verified" in line for line in table_lines.values())
     assert "notes/s" in lines[-1]
