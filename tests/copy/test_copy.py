@@ -12,7 +12,15 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.sqlalchemy import create_engine
-from adapters.sqlalchemy.tables import note_revisions, note_usage, refresh_tokens, users
+from adapters.sqlalchemy.tables import (
+    note_event_heads,
+    note_revisions,
+    note_usage,
+    refresh_tokens,
+    shared_notes,
+    users,
+)
+from adapters.sqlalchemy.webhook_tables import webhooks
 from application import StorageUnavailable, UnitOfWorkFactory
 from application.copying import USERS, Copy
 from application.transfer import KINDS
@@ -133,8 +141,11 @@ async def test_a_copy_cut_short_is_redone_in_full_after_emptying_the_target(
         (users, {"password_hash": "tampered"}),
         (note_revisions, {"title": "tampered"}),
         (refresh_tokens, {"revoked_at": None}),
+        (note_event_heads, {"seq": 999}),
+        (webhooks, {"secret_seed": b"tampered"}),
+        (shared_notes, {"permission": "write"}),
     ],
-    ids=["users", "note_revisions", "refresh_tokens"],
+    ids=["users", "note_revisions", "refresh_tokens", "event_heads", "webhooks", "shared_notes"],
 )
 async def test_verify_notices_one_changed_row_in_the_target(
     open_database: OpenDatabase, table: sa.Table, change: dict[str, Any]
@@ -147,27 +158,13 @@ async def test_verify_notices_one_changed_row_in_the_target(
         engine = create_engine(url)
         try:
             async with engine.begin() as connection:
-                key = next(iter(table.primary_key.columns))
-                one = (await connection.execute(sa.select(key).limit(1))).scalar_one()
-                # One row only (of the first owner's, for a per-user table).
-                condition = key == one
-                if table is refresh_tokens:
-                    condition = sa.and_(condition, table.c.revoked_at.is_not(None))
-                    one_id = (
-                        await connection.execute(sa.select(table.c.id).where(condition).limit(1))
-                    ).scalar_one()
-                    condition = table.c.id == one_id
-                elif table is note_revisions:
-                    row = (
-                        await connection.execute(
-                            sa.select(table.c.owner_id, table.c.note_id, table.c.version).limit(1)
-                        )
-                    ).one()
-                    condition = sa.and_(
-                        table.c.owner_id == row.owner_id,
-                        table.c.note_id == row.note_id,
-                        table.c.version == row.version,
-                    )
+                # One row only, by its whole primary key, that the change changes.
+                key = list(table.primary_key.columns)
+                # (IS DISTINCT FROM: a NULL differs from a value.)
+                some = sa.and_(*(table.c[name].is_distinct_from(v) for name, v in change.items()))
+                found = await connection.execute(sa.select(*key).where(some).limit(1))
+                one = found.mappings().one()
+                condition = sa.and_(*(column == one[column.name] for column in key))
                 changed = await connection.execute(table.update().where(condition).values(change))
                 assert changed.rowcount == 1
         finally:
