@@ -271,5 +271,7 @@ class Transfer(Protocol):
         ...
 
     async def remove_owner(self, owner_id: UUID) -> None:
-        """Delete the user and every record of every kind that is theirs."""
+        """Delete the user and every record of every kind that is theirs, and the shares
+        that name them on the other side (another's share with them, their shares in
+        another's index)."""
         ...
