@@ -8,6 +8,7 @@ import random
 
 from application import ApplicationError
 from application.retention import Sweep
+from entrypoints.cancellation import stop_if_cancelled
 
 __all__ = ["sweep_periodically"]
 
@@ -17,7 +18,8 @@ logger = logging.getLogger(__name__)
 async def sweep_periodically(sweep: Sweep, interval: float) -> None:
     """Run ``sweep`` every ``interval`` seconds (the first after a random part of one, so
     that workers started together do not sweep together) until cancelled. A sweep that
-    fails (the database is down) is logged and tried again at the next turn."""
+    fails (the database is down) is logged and tried again at the next turn. Cancelled, it
+    stops, even when the sweep lost the cancellation (``stop_if_cancelled``)."""
     await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 - not a secret
     while True:
         try:
@@ -34,4 +36,5 @@ async def sweep_periodically(sweep: Sweep, interval: float) -> None:
             )
         except ApplicationError as error:
             logger.warning("retention sweep failed: %s", type(error).__name__)
+        stop_if_cancelled()
         await asyncio.sleep(interval)

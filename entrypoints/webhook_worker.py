@@ -7,6 +7,7 @@ import logging
 
 from application import ApplicationError
 from application.webhook_delivery import DeliverWebhooks
+from entrypoints.cancellation import stop_if_cancelled
 
 __all__ = ["deliver_continuously"]
 
@@ -17,7 +18,8 @@ async def deliver_continuously(deliver: DeliverWebhooks, interval: float) -> Non
     """Run ``deliver`` again and again until cancelled: at once while it finds webhooks
     with events due, else after ``interval`` seconds. A turn that fails (the database is
     down) is logged and tried again after ``interval``; the webhooks it had leased wait for
-    their leases to expire."""
+    their leases to expire. Cancelled, it stops, even when the turn lost the cancellation
+    (``stop_if_cancelled``)."""
     while True:
         try:
             served = await deliver()
@@ -27,5 +29,6 @@ async def deliver_continuously(deliver: DeliverWebhooks, interval: float) -> Non
         except Exception:
             logger.exception("webhook delivery failed")
             served = 0
+        stop_if_cancelled()
         if not served:
             await asyncio.sleep(interval)
