@@ -1,8 +1,8 @@
 """The persistence backends the tests run on, each empty at the start of every test.
 
-``BACKENDS`` names them; ``open_backend`` gives a unit-of-work factory over one. Suites that
-must hold on every backend (the contract suite, the API tests) parametrize over
-``BACKENDS`` and never name a backend themselves.
+``BACKENDS`` names them; ``open_backend`` gives a unit-of-work factory over one. The contract
+suite parametrizes over ``BACKENDS``, the API tests over ``API_BACKENDS``; neither names
+a backend itself.
 """
 
 from __future__ import annotations
@@ -15,6 +15,12 @@ BACKENDS = ["memory", "sqlite", "postgres", "pgbouncer_transaction", "pgbouncer_
 """``pgbouncer_*``: the PostgreSQL database through a real PgBouncer in that pool mode;
 ``mysql``: a MySQL or MariaDB database on the server of ``TEST_MYSQL_URL`` (skipped, saying
 so, without one)."""
+
+
+API_BACKENDS = [name for name in BACKENDS if not name.startswith("pgbouncer_")]
+"""The backends the API tests run on: one of each kind of storage. What a pooler in front
+of PostgreSQL changes is the adapter's to handle, and the contract suite and the
+end-to-end PgBouncer tests check it in both pool modes."""
 
 
 def open_backend(request: pytest.FixtureRequest, name: str) -> UnitOfWorkFactory:

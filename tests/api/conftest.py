@@ -1,4 +1,4 @@
-"""The API tests run on every persistence backend in ``tests.backends.BACKENDS``.
+"""The API tests run on each kind of storage in ``tests.backends.API_BACKENDS``.
 
 One app is built for the session (FastAPI builds a validator for every parameter of every
 route when an app is made, which takes longer than most tests); every test overrides the
@@ -22,10 +22,10 @@ from application import UnitOfWorkFactory
 from entrypoints.container import Container
 from entrypoints.http import create_app
 from tests.api.client import container_over, serving, sign_in
-from tests.backends import BACKENDS, open_backend
+from tests.backends import API_BACKENDS, open_backend
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=API_BACKENDS)
 def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
     return open_backend(request, request.param)
 
