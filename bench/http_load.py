@@ -344,7 +344,14 @@ async def _main(options: argparse.Namespace) -> None:
     async with _database() as url:
         await migrated(url)
         secret = secrets.token_urlsafe(48)
-        env = {"NOTES_DATABASE_URL": url, "NOTES_SECRET_KEY": secret, "NOTES_ACCESS_LOG": "false"}
+        env = {
+            "NOTES_DATABASE_URL": url,
+            "NOTES_SECRET_KEY": secret,
+            "NOTES_ACCESS_LOG": "false",
+            # Every column's POSTs go to the one seeded user: no quota may refuse them.
+            "NOTES_QUOTA_NOTES": str(10**9),
+            "NOTES_QUOTA_BYTES": str(2**62),
+        }
         service = ServerProcess(env).start()
         reference = None
         # The same service behind PgBouncer in transaction mode, when PgBouncer is there.
