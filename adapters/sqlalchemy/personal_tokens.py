@@ -14,7 +14,7 @@ from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.tables import personal_tokens
 from domain.personal_tokens import USE_RECORDED_EVERY, PersonalToken, Scope
 
-__all__ = ["SqlPersonalTokens", "token_of"]
+__all__ = ["SqlPersonalTokens", "token_of", "token_row"]
 
 _p = personal_tokens.c
 _KEY: Final = (_p.owner_id == sa.bindparam("owner_id"), _p.id == sa.bindparam("token_id"))
@@ -55,17 +55,7 @@ class SqlPersonalTokens:
         self._uow = uow
 
     async def add(self, token: PersonalToken) -> None:
-        values = {
-            "owner_id": token.owner_id,
-            "id": token.id,
-            "name": token.name,
-            "scopes": " ".join(sorted(token.scopes)),
-            "token_hash": token.token_hash,
-            "created_date": token.created_date,
-            "expires_date": token.expires_date,
-            "last_used_date": token.last_used_date,
-        }
-        await self._uow.execute(personal_tokens.insert(), values, write=True)
+        await self._uow.execute(personal_tokens.insert(), token_row(token), write=True)
 
     async def get(self, owner_id: UUID, token_id: UUID) -> PersonalToken | None:
         row = await self._uow.fetch_one(_GET, {"owner_id": owner_id, "token_id": token_id})
@@ -92,3 +82,17 @@ class SqlPersonalTokens:
         # Across owners: a maintenance sweep.
         statement = personal_tokens.delete().where(_p.expires_date < before)
         return int((await self._uow.execute(statement, write=True)).rowcount)
+
+
+def token_row(token: PersonalToken) -> dict[str, Any]:
+    """The ``personal_tokens`` row of ``token``."""
+    return {
+        "owner_id": token.owner_id,
+        "id": token.id,
+        "name": token.name,
+        "scopes": " ".join(sorted(token.scopes)),
+        "token_hash": token.token_hash,
+        "created_date": token.created_date,
+        "expires_date": token.expires_date,
+        "last_used_date": token.last_used_date,
+    }

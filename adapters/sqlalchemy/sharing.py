@@ -28,7 +28,7 @@ from domain import Note
 from domain.access import PERMISSIONS
 from domain.sharing import Link, Share
 
-__all__ = ["SqlLinkRepository", "SqlShareRepository"]
+__all__ = ["SqlLinkRepository", "SqlShareRepository", "share_of"]
 
 _s, _i, _l = note_shares.c, shared_notes.c, note_links.c
 _SHARES: Final = (
@@ -93,7 +93,8 @@ _OPEN: Final = (
 )
 
 
-def _to_share(row: Mapping[Any, Any]) -> Share:
+def share_of(row: Mapping[Any, Any]) -> Share:
+    """The share of a ``note_shares`` row joined with its grantee's ``username``."""
     return Share(
         owner_id=row["owner_id"],
         note_id=row["note_id"],
@@ -174,7 +175,7 @@ class SqlShareRepository:
         result = await self._uow.execute(
             _SHARES, {"owner_id": owner_id, "note_id": note_id}, write=False
         )
-        return [_to_share(row) for row in result.mappings().all()]
+        return [share_of(row) for row in result.mappings().all()]
 
     async def delete(self, owner_id: UUID, note_id: UUID, grantee_id: UUID) -> bool:
         key = {"owner_id": owner_id, "note_id": note_id, "grantee_id": grantee_id}

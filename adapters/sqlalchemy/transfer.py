@@ -19,8 +19,9 @@ import sqlalchemy as sa
 
 from adapters.sqlalchemy.dialects import bulk_insert
 from adapters.sqlalchemy.notes import note_row
-from adapters.sqlalchemy.personal_tokens import token_of
+from adapters.sqlalchemy.personal_tokens import token_of, token_row
 from adapters.sqlalchemy.session import Session
+from adapters.sqlalchemy.sharing import share_of
 from adapters.sqlalchemy.tables import (
     idempotency_keys,
     note_event_heads,
@@ -45,7 +46,6 @@ from application.transfer import KINDS, Key
 from application.webhook_ports import StoredWebhook
 from domain import Description, Note, Tags, Title, User, Username
 from domain.access import PERMISSIONS
-from domain.personal_tokens import PersonalToken
 from domain.revisions import Revision, TrashedNote
 from domain.sessions import RefreshToken
 from domain.sharing import Link, Share, SharedNote
@@ -96,19 +96,6 @@ def _trashed_row(trashed: TrashedNote) -> dict[str, Any]:
     return {**row, "deleted_date": trashed.deleted_date}
 
 
-def _personal_token_row(token: PersonalToken) -> dict[str, Any]:
-    return {
-        "owner_id": token.owner_id,
-        "id": token.id,
-        "name": token.name,
-        "scopes": " ".join(sorted(token.scopes)),
-        "token_hash": token.token_hash,
-        "created_date": token.created_date,
-        "expires_date": token.expires_date,
-        "last_used_date": token.last_used_date,
-    }
-
-
 def _webhook_row(stored: StoredWebhook) -> dict[str, Any]:
     webhook, state = stored.webhook, stored.state
     # A worker's lease on the source is not carried: the target's workers start afresh.
@@ -126,17 +113,6 @@ def _webhook_row(stored: StoredWebhook) -> dict[str, Any]:
         "claimed_until": None,
         "claim_token": None,
     }
-
-
-def _share(row: Mapping[str, Any]) -> Share:
-    return Share(
-        owner_id=row["owner_id"],
-        note_id=row["note_id"],
-        grantee_id=row["grantee_id"],
-        grantee=row["username"],
-        permission=PERMISSIONS[row["permission"]],
-        created_date=row["created_date"],
-    )
 
 
 def _share_row(share: Share) -> dict[str, Any]:
@@ -222,7 +198,7 @@ _KINDS: Final[dict[str, _Kind]] = {
         _columns_of(idempotency_keys),
         _made_of(idempotency_keys, IdempotencyRecord),
     ),
-    "personal_tokens": _Kind(personal_tokens, ("id",), _personal_token_row, token_of),
+    "personal_tokens": _Kind(personal_tokens, ("id",), token_row, token_of),
     "note_events": _Kind(
         note_events, ("seq",), _columns_of(note_events), _made_of(note_events, NoteEvent)
     ),
@@ -242,7 +218,7 @@ _KINDS: Final[dict[str, _Kind]] = {
         webhook_deliveries, ("webhook_id", "id"), _columns_of(webhook_deliveries), delivery_of
     ),
     "note_shares": _Kind(
-        note_shares, ("note_id", "grantee_id"), _share_row, _share, grantee_name=True
+        note_shares, ("note_id", "grantee_id"), _share_row, share_of, grantee_name=True
     ),
     "shared_notes": _Kind(shared_notes, ("note_id", "owner_id"), _shared_note_row, _shared_note),
     "note_links": _Kind(note_links, ("id",), _columns_of(note_links), _made_of(note_links, Link)),
