@@ -41,6 +41,7 @@ MATRIX = (
     Row("POST", "/notes/", (201, 201, 201, 201, 401), _BODY),
     Row("POST", "/notes/import", (201, 201, 201, 201, 401), [_BODY]),
     Row("GET", "/notes/export", (200, 200, 200, 200, 401)),
+    Row("GET", "/notes/changes", (200, 200, 200, 200, 401)),
     Row("GET", "/notes/{id}/revisions", (200, 404, 404, 404, 401)),
     Row("GET", "/notes/{id}/revisions/1", (200, 404, 404, 404, 401)),
     Row("POST", "/notes/{id}/revisions/1/restore", (200, 404, 404, 404, 401)),
@@ -142,6 +143,13 @@ async def test_every_note_names_its_owner_and_only_grantees_list_shared_notes(
     )
     mine = await anonymous.get("/notes/", headers=write)
     assert [(n["title"], n["owner"]) for n in mine.json()] == [("wally's", "wally")]
+    # The feed is the caller's own notes: the grantee's edit is in the owner's feed only.
+    feeds = {
+        role: await anonymous.get("/notes/changes", headers=world.tokens[role])
+        for role in ("owner", "write", "read")
+    }
+    followed = {role: [c["id"] for c in a.json()["changes"]] for role, a in feeds.items()}
+    assert followed == {"owner": [world.note], "write": [own.json()["id"]], "read": []}
     shared = await anonymous.get("/shared/", headers=write)
     assert [(n["id"], n["owner"]) for n in shared.json()] == [(world.note, "alice")]
     assert shared.headers["Cache-Control"] == "no-store"
