@@ -1,11 +1,11 @@
 """The event log: every change to a note, recorded in the unit of work that makes it.
 
 The change feed and the webhooks are two readers of this one log. Events are numbered per
-owner (``seq``), and the numbers are handed out in commit order: ``append`` takes the owner's
-next number from a per-owner head that stays locked until the unit of work ends, so a second
-writer for the same owner waits until the first commits or rolls back. A reader that has
-read number N therefore never later finds a lower number committing. Writers of different
-owners do not wait for each other.
+owner (``seq``), and the numbers are handed out in commit order: a reader that has read number
+N never later finds a lower number committing. An adapter may take the number when the event
+is written and keep the owner's counter locked until the unit of work ends (a second writer
+for the same owner then waits), or take it while the unit of work commits. Writers of
+different owners do not wait for each other.
 """
 
 from __future__ import annotations

@@ -1,21 +1,22 @@
 """The SQL event log: ``note_events``, numbered per owner from ``note_event_heads``.
 
-``append`` takes the owner's next number with an upsert of the owner's head row (``INSERT …
-ON CONFLICT DO UPDATE … RETURNING``), which row-locks it until the transaction ends (on
-SQLite, the writer holds the database's write lock anyway): a second writer for the same
-owner waits, so numbers are handed out in commit order.
+The owner's head row hands out the numbers, and whoever takes one holds that row locked until
+its transaction ends: a second writer for the same owner waits, so numbers are handed out in
+commit order.
 
-The unit of work holds appended events back (``Session.append_event``) until its next
-statement or its commit. On PostgreSQL a write of a note takes its event along, as more
-branches of its own statement (``with_event``), so recording the event costs no round trip
-and the head row is locked only while that statement and the commit run. Events that no
-write took along are sent before the next statement: one head upsert per owner and one
-multi-row insert.
+On PostgreSQL the number is taken while the transaction commits (migration ``0011``): an event
+is written under a provisional number, negative and unique, and a deferred constraint trigger
+takes the owner's next number and renumbers the event, so the head row is locked only for the
+commit itself. The unit of work holds appended events back (``Session.append_event``) until
+its next statement or its commit; a write of a note takes its event along, as one more branch
+of its own statement (``with_event``), so recording the event costs no round trip. Events
+that no write took along are sent before the next statement, in one insert.
 
-MySQL has neither ``ON CONFLICT`` nor ``RETURNING``: the head is taken with ``INSERT … ON
-DUPLICATE KEY UPDATE seq = seq + n``, which row-locks it until the transaction ends just the
-same, and its number is then read in the same transaction (no other writer can change the
-locked row in between).
+SQLite and MySQL take the numbers when the events are sent: one head upsert per owner
+(``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on SQLite, whose writer holds the database's
+write lock anyway; ``INSERT … ON DUPLICATE KEY UPDATE seq = seq + n`` on MySQL, which
+row-locks the head just the same, its number then read in the same transaction), then one
+insert of them all.
 """
 
 from __future__ import annotations
@@ -40,50 +41,52 @@ _e = note_events.c
 _EVENT_PARAMETERS: Final = ("note_id", "kind", "version", "at")
 
 
-def _head_upsert(source: sa.Select[Any] | dict[str, Any], dialect: str) -> Any:
+def _head_upsert(taken: dict[str, Any], dialect: str) -> Any:
     """``INSERT INTO note_event_heads (owner, n) … ON CONFLICT DO UPDATE SET seq = seq + n
-    RETURNING owner_id, seq``: the owner's last number after taking ``n`` more; the row comes
-    from a ``SELECT`` or is given as values."""
-    insert = insert_on_conflict(note_event_heads, dialect)
-    if isinstance(source, dict):
-        insert = insert.values(source)
-    else:
-        insert = insert.from_select(["owner_id", "seq"], source)
+    RETURNING owner_id, seq``: the owner's last number after taking ``n`` more."""
+    insert = insert_on_conflict(note_event_heads, dialect).values(taken)
     return insert.on_conflict_do_update(
         index_elements=[note_event_heads.c.owner_id],
         set_={"seq": note_event_heads.c.seq + insert.excluded.seq},
     ).returning(note_event_heads.c.owner_id, note_event_heads.c.seq)
 
 
+_PROVISIONAL: Final = sa.literal_column("-nextval('note_event_pending')", sa.BigInteger())
+"""PostgreSQL: a provisional number, which the commit replaces with the owner's next one."""
+
+
 def with_event(statement: Any, written: sa.CTE | None = None) -> Any:
-    """PostgreSQL: ``statement`` with two more CTE branches that record one event, bound
-    as ``event_note_id``, ``event_kind``, ``event_version``, ``event_at``: the owner's head
-    upsert and the event's insert. With ``written`` (a CTE returning the written note's
-    ``owner_id``), the event is recorded only if that CTE returned a row; without it, for
-    the owner bound as ``event_owner_id``."""
-    one = sa.literal_column("1", sa.BigInteger())
+    """PostgreSQL: ``statement`` with one more CTE branch that records one event, bound as
+    ``event_note_id``, ``event_kind``, ``event_version``, ``event_at``, under a provisional
+    number. With ``written`` (a CTE returning the written note's ``owner_id``), the event is
+    recorded only if that CTE returned a row; without it, for the owner bound as
+    ``event_owner_id``."""
     if written is not None:
-        source = sa.select(written.c.owner_id, one)
+        owner: Any = written.c.owner_id
     else:
-        source = sa.select(sa.bindparam("event_owner_id", type_=sa.Uuid()), one)
-    head = _head_upsert(source, "postgresql").cte("event_head")
+        owner = sa.bindparam("event_owner_id", type_=sa.Uuid())
     recorded = (
         note_events.insert()
         .from_select(
             ["owner_id", "seq", *_EVENT_PARAMETERS],
             sa.select(
-                head.c.owner_id,
-                head.c.seq,
+                owner,
+                _PROVISIONAL,
                 *(sa.bindparam(f"event_{name}", type_=_e[name].type) for name in _EVENT_PARAMETERS),
             ),
         )
         .returning(_e.seq)
         .cte("event_recorded")
     )
-    return statement.add_cte(head, recorded)
+    return statement.add_cte(recorded)
 
 
 _ONE_EVENT: Final = with_event(sa.select(sa.literal_column("1")))
+_PROVISIONAL_EVENTS: Final = note_events.insert().values(
+    owner_id=sa.bindparam("event_owner_id", type_=sa.Uuid()),
+    seq=_PROVISIONAL,
+    **{name: sa.bindparam(f"event_{name}", type_=_e[name].type) for name in _EVENT_PARAMETERS},
+)
 
 
 def event_row(
@@ -100,12 +103,15 @@ def event_row(
 
 
 async def flush_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
-    """Record held-back ``event_row``s: on PostgreSQL one alone is one statement; otherwise a
-    head upsert per owner, then one insert of them all."""
+    """Record held-back ``event_row``s: on PostgreSQL in one statement, under provisional
+    numbers; elsewhere a head upsert per owner, then one insert of them all."""
     if not events:
         return
-    if session.dialect == "postgresql" and len(events) == 1:
-        await session.execute(_ONE_EVENT, events[0], write=True)
+    if session.dialect == "postgresql":
+        if len(events) == 1:
+            await session.execute(_ONE_EVENT, events[0], write=True)
+        else:
+            await session.execute(_PROVISIONAL_EVENTS, list(events), write=True)
         return
     rows: list[dict[str, Any]] = []
     for owner_id, group in groupby(events, key=lambda event: event["event_owner_id"]):
