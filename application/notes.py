@@ -301,6 +301,21 @@ class Notes:
         change: Callable[[Note], Note],
         if_version: int | None,
     ) -> Note:
+        """Change the note as it is read, and store the change if no one else changed the
+        note meanwhile (no lock held while ``change`` runs). A writer that lost that race
+        tries once more holding the note's lock, so it cannot lose again."""
+        require(if_version, require_version=self._require_version)
+        async with self._uow() as uow:
+            seen = await uow.notes.visible(owner_id, note_id)
+            note = checked_note(seen, note_id, if_version, Action.WRITE)
+            new = change(note)
+            await record_edit(uow, new)
+            if await uow.notes.update_and_commit(
+                new,
+                expected_version=note.version,
+                oldest_kept=self._revisions.oldest_kept(new.version),
+            ):
+                return new
         async with self._uow() as uow:
             note = await self._locked(uow, owner_id, note_id, if_version, Action.WRITE)
             new = change(note)
@@ -349,12 +364,32 @@ async def locked_note(
     """The note, locked for this unit of work, at the version the caller expects, if the
     caller may do ``action`` to it. The note keeps its owner: a grantee's write is a write
     to the owner's note."""
+    require(if_version, require_version=require_version)
+    seen = await uow.notes.visible(caller_id, note_id, for_update=True)
+    return checked_note(seen, note_id, if_version, action)
+
+
+def require(if_version: int | None, *, require_version: bool) -> None:
+    """``VersionRequired`` if writes must name the version they change and this does not."""
     if if_version is None and require_version:
         raise VersionRequired("writes to a note must name the version they change")
-    note = allowed(await uow.notes.visible(caller_id, note_id, for_update=True), note_id, action)
+
+
+def checked_note(
+    seen: SeenNote | None, note_id: UUID, if_version: int | None, action: Action
+) -> Note:
+    """The note seen, if the caller may do ``action`` to it and it is at the version the
+    caller expects."""
+    note = allowed(seen, note_id, action)
     if if_version is not None and note.version != if_version:
         raise PreconditionFailed(note_id, if_version, note.version)
     return note
+
+
+async def record_edit(uow: UnitOfWork, new: Note) -> None:
+    """Record the edit that makes ``new`` in the event log (before the write, so that an
+    adapter may send the event with it)."""
+    await uow.events.append(new.owner_id, new.id, "updated", new.version, new.updated_date)
 
 
 async def store_edit(
@@ -363,7 +398,7 @@ async def store_edit(
     """Store ``new`` over the version it was made from, keeping it as a revision and
     dropping the revisions ``policy`` does not keep, and record the change in the event log
     (appended first, so that an adapter may send it with the write)."""
-    await uow.events.append(new.owner_id, new.id, "updated", new.version, new.updated_date)
+    await record_edit(uow, new)
     if not await uow.notes.update(
         new, expected_version=expected_version, oldest_kept=policy.oldest_kept(new.version)
     ):

@@ -153,6 +153,15 @@ class NoteRepository(Protocol):
         """
         ...
 
+    async def update_and_commit(
+        self, note: Note, *, expected_version: int, oldest_kept: int = 1
+    ) -> bool:
+        """``update``, then commit the unit of work if the note was replaced; ``False``
+        (nothing written, nothing committed) if the stored note is no longer at
+        ``expected_version``. Where the unit of work has written nothing yet, the storage
+        may do both in one round trip, without holding any lock beyond it."""
+        ...
+
     async def trash(
         self, owner_id: UUID, note_id: UUID, *, expected_version: int, at: datetime
     ) -> bool:

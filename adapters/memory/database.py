@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -100,6 +100,8 @@ class _Transaction:
         self.database = database
         self.writes: dict[str, dict[Hashable, Any]] = {name: {} for name in database.tables}
         self.locked: set[tuple[str, Hashable]] = set()
+        self.events: list[tuple[UUID, UUID, EventKind, int, datetime]] = []
+        """Events appended, numbered when the transaction commits (``number_events``)."""
 
     def get(self, table: str, key: Hashable) -> Any:
         writes = self.writes[table]
@@ -123,6 +125,20 @@ class _Transaction:
     async def lock(self, table: str, key: Hashable) -> None:
         await self.database.lock(table, key, self.locked)
 
+    async def number_events(self) -> None:
+        """Give the appended events their owners' next numbers, holding the owners' heads
+        until the transaction ends: numbers follow commit order."""
+        appended, self.events = self.events, []
+        for owner_id in sorted({event[0] for event in appended}):
+            await self.lock("note_event_heads", owner_id)
+        for owner_id, note_id, kind, version, at in appended:
+            last, first = self.get("note_event_heads", owner_id) or (0, 1)
+            seq = last + 1
+            self.put("note_event_heads", owner_id, (seq, first))
+            self.put(
+                "note_events", (owner_id, seq), NoteEvent(owner_id, seq, note_id, kind, version, at)
+            )
+
     def publish(self) -> None:
         for name, writes in self.writes.items():
             committed = self.database.tables[name]
@@ -134,6 +150,7 @@ class _Transaction:
         self.discard()
 
     def discard(self) -> None:
+        self.events = []
         for writes in self.writes.values():
             writes.clear()
         self.database.unlock(self.locked)
@@ -144,7 +161,7 @@ class MemoryUnitOfWork:
 
     def __init__(self, database: MemoryDatabase) -> None:
         self._tx = _Transaction(database)
-        self.notes = MemoryNoteRepository(self._tx)
+        self.notes = MemoryNoteRepository(self._tx, self.commit)
         self.revisions = MemoryRevisionRepository(self._tx)
         self.trashed = MemoryTrashRepository(self._tx)
         self.users = MemoryUserRepository(self._tx)
@@ -176,6 +193,7 @@ class MemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
+        await self._tx.number_events()
         self._tx.publish()
 
     async def rollback(self) -> None:
@@ -185,8 +203,9 @@ class MemoryUnitOfWork:
 class MemoryNoteRepository:
     """Notes keyed by (owner id, note id), as the SQL table's primary key."""
 
-    def __init__(self, tx: _Transaction) -> None:
+    def __init__(self, tx: _Transaction, commit: Callable[[], Awaitable[None]]) -> None:
         self._tx = tx
+        self._commit = commit
 
     async def add(self, note: Note) -> None:
         await _io()
@@ -300,6 +319,14 @@ class MemoryNoteRepository:
         self._tx.put("notes", row, note)
         _keep_revision(self._tx, note)
         _prune(self._tx, note.owner_id, note.id, oldest_kept)
+        return True
+
+    async def update_and_commit(
+        self, note: Note, *, expected_version: int, oldest_kept: int = 1
+    ) -> bool:
+        if not await self.update(note, expected_version=expected_version, oldest_kept=oldest_kept):
+            return False
+        await self._commit()
         return True
 
     async def trash(
@@ -789,7 +816,8 @@ class MemoryIdempotencyKeys:
 
 class MemoryEventLog:
     """Events keyed by (owner id, seq), and per owner a head row ``(last seq, lowest kept
-    seq)``, locked by ``append`` until the unit of work ends, as the SQL head row is."""
+    seq)``. As on PostgreSQL, an appended event is numbered when its unit of work commits,
+    which locks the owner's head row until it ends."""
 
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
@@ -798,13 +826,7 @@ class MemoryEventLog:
         self, owner_id: UUID, note_id: UUID, kind: EventKind, version: int, at: datetime
     ) -> None:
         await _io()
-        await self._tx.lock("note_event_heads", owner_id)
-        last, first = self._tx.get("note_event_heads", owner_id) or (0, 1)
-        seq = last + 1
-        self._tx.put("note_event_heads", owner_id, (seq, first))
-        self._tx.put(
-            "note_events", (owner_id, seq), NoteEvent(owner_id, seq, note_id, kind, version, at)
-        )
+        self._tx.events.append((owner_id, note_id, kind, version, at))
 
     async def after(self, owner_id: UUID, seq: int, *, limit: int) -> builtins.list[NoteEvent]:
         await _io()

@@ -305,23 +305,13 @@ class SqlNoteRepository:
 
     async def update(self, note: Note, *, expected_version: int, oldest_kept: int = 1) -> bool:
         self._changed = True
+        if self._uow.dialect == "postgresql":
+            combined, parameters = self._combined_update(note, expected_version, oldest_kept)
+            result = await self._uow.execute(combined, parameters, write=True)
+            return bool(result.scalar_one() == 1)
         values = note_row(note)
         del values["id"], values["owner_id"], values["created_date"]
         key = {"owner_id": note.owner_id, "note_id": note.id}
-        if self._uow.dialect == "postgresql":
-            parameters = {
-                "key_owner_id": note.owner_id,
-                "key_note_id": note.id,
-                **{f"new_{name}": value for name, value in values.items()},
-                "expected_version": expected_version,
-                "oldest_kept": oldest_kept,
-            }
-            event = self._uow.take_event(note.owner_id, note.id)
-            if event is not None:
-                parameters.update(event)
-            combined = update_with_revision(event=event is not None)
-            result = await self._uow.execute(combined, parameters, write=True)
-            return bool(result.scalar_one() == 1)
         statement = (
             notes.update()
             .where(
@@ -336,6 +326,47 @@ class SqlNoteRepository:
         await self._uow.execute(revision_insert(), revision_row(note), write=True)
         await self._uow.execute(prune_statement(), {**key, "oldest_kept": oldest_kept}, write=True)
         return True
+
+    async def update_and_commit(
+        self, note: Note, *, expected_version: int, oldest_kept: int = 1
+    ) -> bool:
+        if self._uow.can_write_alone(note.owner_id, note.id):
+            # One autocommitted statement: the row is locked only while it runs.
+            combined, parameters = self._combined_update(note, expected_version, oldest_kept)
+            row = await self._uow.write_alone(combined, parameters)
+            return row is not None and row["updated"] == 1
+        # Otherwise in a transaction of its own, the note's row locked first: every writer
+        # of a note takes its row before the owner's event head, so none waits in a cycle.
+        await self._uow.end_reads()
+        event = self._uow.take_event(note.owner_id, note.id)
+        current = await self.get(note.owner_id, note.id, for_update=True)
+        if current is None or current.version != expected_version:
+            return False
+        if event is not None:
+            self._uow.append_event(event)
+        if not await self.update(note, expected_version=expected_version, oldest_kept=oldest_kept):
+            return False
+        await self._uow.commit()
+        return True
+
+    def _combined_update(
+        self, note: Note, expected_version: int, oldest_kept: int
+    ) -> tuple[sa.Select[Any], dict[str, Any]]:
+        """PostgreSQL: the one statement of an update (``update_with_revision``), taking
+        the note's held-back event along, and its parameters."""
+        values = note_row(note)
+        del values["id"], values["owner_id"], values["created_date"]
+        parameters = {
+            "key_owner_id": note.owner_id,
+            "key_note_id": note.id,
+            **{f"new_{name}": value for name, value in values.items()},
+            "expected_version": expected_version,
+            "oldest_kept": oldest_kept,
+        }
+        event = self._uow.take_event(note.owner_id, note.id)
+        if event is not None:
+            parameters.update(event)
+        return update_with_revision(event=event is not None), parameters
 
     async def trash(
         self, owner_id: UUID, note_id: UUID, *, expected_version: int, at: datetime

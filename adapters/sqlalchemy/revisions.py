@@ -108,7 +108,7 @@ def _update_with_revision(*, event: bool) -> sa.Select[Any]:
     )
     kept = _revision_of(updated).returning(note_revisions.c.version).cte("kept")
     pruned = prune_statement("key_owner_id", "key_note_id").cte("pruned")
-    statement = sa.select(sa.func.count()).select_from(kept).add_cte(pruned)
+    statement = sa.select(sa.func.count().label("updated")).select_from(kept).add_cte(pruned)
     return with_event(statement, updated) if event else statement
 
 

@@ -57,3 +57,27 @@ class Session(Protocol):
         """The event held back, if it is the only one and is about this note: the caller's
         next statement records it (``events.with_event``)."""
         ...
+
+    async def commit(self) -> None:
+        """Commit the unit of work."""
+        ...
+
+    async def end_reads(self) -> None:
+        """End the transaction if it has only read so far, so that the next write begins
+        one of its own (SQLite cannot always turn a reading transaction into a writing
+        one: another writer may have committed since it read)."""
+        ...
+
+    def can_write_alone(self, owner_id: Any, note_id: Any) -> bool:
+        """Whether a write of this note may be sent as a statement that commits by itself
+        (``write_alone``): on PostgreSQL, with no transaction begun and nothing held back
+        but the note's own event."""
+        ...
+
+    async def write_alone(
+        self, statement: sa.Select[Any], parameters: dict[str, Any]
+    ) -> Mapping[Any, Any] | None:
+        """Send ``statement`` (built once, with named bind parameters) as the unit of
+        work's only write, committing by itself; its first row. Then the unit of work is
+        done."""
+        ...

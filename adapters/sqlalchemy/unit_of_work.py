@@ -113,6 +113,7 @@ class SqlUnitOfWork:
         self._connection: AsyncConnection | None = None
         self._holds_permit = False
         self._started = False
+        self._wrote = False
         self._deferred: dict[str, Any] | None = None
         self._events: list[dict[str, Any]] = []
 
@@ -220,6 +221,32 @@ class SqlUnitOfWork:
     def append_event(self, event: dict[str, Any]) -> None:
         self._events.append(event)
 
+    def can_write_alone(self, owner_id: Any, note_id: Any) -> bool:
+        events = self._events
+        return (
+            self._postgres
+            and self._deferred is None
+            and not self._active().in_transaction()
+            and (not events or (len(events) == 1 and _about(events[0], owner_id, note_id)))
+        )
+
+    async def end_reads(self) -> None:
+        connection = self._active()
+        if not self._wrote and self._deferred is None and connection.in_transaction():
+            with translated():
+                await connection.rollback()
+
+    async def write_alone(
+        self, statement: sa.Select[Any], parameters: dict[str, Any]
+    ) -> Mapping[Any, Any] | None:
+        self._events = []
+        sql, names = _compiled(statement, self._engine.dialect)
+        arguments = [parameters[name] for name in names]
+        row: Mapping[Any, Any] | None = await self._on_driver(
+            _FETCH_ONE, sql, arguments, committing=True
+        )
+        return row
+
     def take_event(self, owner_id: Any, note_id: Any) -> dict[str, Any] | None:
         events = self._events
         if len(events) != 1:
@@ -256,6 +283,7 @@ class SqlUnitOfWork:
         self._started = True
         if self._deferred is not None or self._events:
             first = await self._send_held(first=first)
+        self._wrote = self._wrote or write
         run = _in_transaction(statement, parameters, write=write)
         return await self._attempt(run, first=first)
 

@@ -215,6 +215,29 @@ async def test_update_applies_only_from_the_expected_version(
     assert (stored.title.value, stored.version) == ("v2", 2)
 
 
+async def test_update_and_commit_commits_the_edit_and_its_event_or_writes_nothing(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    note = make_note()
+    await _committed(uow_factory, note)
+    v2 = note.edited(now=START + timedelta(seconds=1), title=Title("v2"))
+    stale = note.edited(now=START + timedelta(seconds=2), title=Title("stale"))
+    async with uow_factory() as uow:
+        assert (await uow.notes.get(ALICE, note.id)) == note
+        await uow.events.append(ALICE, note.id, "updated", v2.version, v2.updated_date)
+        assert await uow.notes.update_and_commit(v2, expected_version=1)
+    async with uow_factory() as uow:
+        assert (await uow.notes.get(ALICE, note.id)) == v2
+        await uow.events.append(ALICE, note.id, "updated", stale.version, stale.updated_date)
+        assert not await uow.notes.update_and_commit(stale, expected_version=1)
+    async with uow_factory() as uow:
+        assert (await uow.notes.get(ALICE, note.id)) == v2
+        assert [r.version for r in await uow.revisions.list(ALICE, note.id, limit=10)] == [2, 1]
+        assert [(e.version, e.kind) for e in await uow.events.after(ALICE, 0, limit=10)] == [
+            (2, "updated")
+        ]
+
+
 async def test_delete_is_conditional_when_a_version_is_given(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

@@ -1,5 +1,6 @@
 """The event log on PostgreSQL: recording a change costs no statement of its own (the event
-rides in the statement that makes the change, and a note's creation stays one statement), and
+rides in the statement that makes the change; a note's creation stays one statement, and its
+edit a read and one statement), and
 events are numbered while their transaction commits, so an open writer holds up no other
 writer of the same owner."""
 
@@ -47,9 +48,12 @@ async def test_each_change_and_its_event_are_one_statement(database: SqlDatabase
     assert "INSERT INTO notes" in created
     assert "INSERT INTO note_events" in created
     await notes.patch_note(ALICE, note.id, NoteChanges(title="two"))
-    recording = [sql for sql in await _sent() if "note_event" in sql]
-    assert len(recording) == 1
-    assert "UPDATE notes" in recording[0]
+    # An edit is its read and one autocommitted write: no BEGIN, no COMMIT.
+    [read, edited] = await _sent()
+    assert "JOIN notes" in read
+    assert "note_event" not in read
+    assert "UPDATE notes" in edited
+    assert "INSERT INTO note_events" in edited
     await notes.delete_note(ALICE, note.id)
     recording = [sql for sql in await _sent() if "note_event" in sql]
     assert len(recording) == 1

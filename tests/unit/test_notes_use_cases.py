@@ -20,7 +20,7 @@ from application import (
     StorageUnavailable,
     VersionRequired,
 )
-from domain import InvalidDescription, InvalidTags, InvalidTitle
+from domain import InvalidDescription, InvalidTags, InvalidTitle, Note
 from tests.support import ALICE, BOB, SteppingClock
 
 
@@ -189,6 +189,41 @@ async def test_concurrent_unconditional_writes_are_never_lost(notes: Notes) -> N
         *(notes.patch_note(ALICE, note.id, NoteChanges(tags=[f"t{i}"])) for i in range(20))
     )
     assert (await notes.get_note(ALICE, note.id)).version == 21
+
+
+async def test_an_edit_that_loses_a_race_is_made_again_on_the_newer_version(
+    database: MemoryDatabase,
+) -> None:
+    """Another writer changes the note between an edit's read and its write: the edit is
+    applied once more, to the newer version, and neither change is lost."""
+    clock = SteppingClock()
+    notes = Notes(database.unit_of_work, clock, Uuid7Factory())
+    note = await notes.create_note(ALICE, NoteDraft("a", "theirs?"))
+    raced = 0
+
+    class _Raced(MemoryUnitOfWork):
+        def __init__(self) -> None:
+            super().__init__(database)
+            update_and_commit = self.notes.update_and_commit
+
+            async def racing(new: Note, **versions: int) -> bool:
+                nonlocal raced
+                if raced == 0:
+                    raced += 1
+                    await notes.patch_note(ALICE, note.id, NoteChanges(description="theirs"))
+                return await update_and_commit(new, **versions)
+
+            self.notes.update_and_commit = racing  # type: ignore[method-assign]
+
+    racing_notes = Notes(_Raced, clock, Uuid7Factory())
+    edited = await racing_notes.patch_note(ALICE, note.id, NoteChanges(title="mine"))
+    assert raced == 1
+    assert (edited.title.value, edited.description.value, edited.version) == ("mine", "theirs", 3)
+    assert await notes.get_note(ALICE, note.id) == edited
+    with pytest.raises(PreconditionFailed):
+        raced = 0
+        await racing_notes.patch_note(ALICE, note.id, NoteChanges(title="late"), if_version=3)
+    assert (await notes.get_note(ALICE, note.id)).version == 4
 
 
 async def test_every_use_case_sees_only_the_callers_notes(notes: Notes) -> None:
