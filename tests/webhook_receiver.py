@@ -75,6 +75,9 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+            # The answer's headers and body are written apart: on a kept connection, Nagle's
+            # algorithm would hold the body back until the sender's delayed ACK (40 ms).
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
