@@ -7,8 +7,9 @@ threads, sharing its GIL with the load), then creates notes at ``--rate`` per se
 loop, spread over the users) for ``--duration`` seconds. The delay of each event is the time
 its message arrived at the receiver minus the event's ``created_date`` (the change's own
 timestamp, taken just before its commit, on the same machine's clock). Prints p50, p99 and
-max, and how many events arrived more than once, with the machine's load average before
-and after.
+max, how many events arrived more than once, the CPU time the server used from the first
+note to the last delivery (on a shared machine, a steadier figure than the delays), and the
+machine's load average before and after.
 
     .venv/bin/python -m bench.webhooks [--rate 200] [--duration 10] [--users 20]
 """
@@ -46,7 +47,11 @@ async def _sign_in(client: httpx.AsyncClient, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _load(base_url: str, url: str, options: argparse.Namespace) -> tuple[int, list[str]]:
+async def _load(
+    base_url: str, url: str, options: argparse.Namespace, pid: int
+) -> tuple[int, list[str], float]:
+    """Sign in, register the webhooks, then create the notes; how many, the webhooks'
+    secrets, and the server's CPU time when the notes began."""
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
         users = [await _sign_in(client, f"bench-{i}") for i in range(options.users)]
@@ -57,6 +62,7 @@ async def _load(base_url: str, url: str, options: argparse.Namespace) -> tuple[i
             answer.raise_for_status()
             secrets.append(answer.json()["secret"])
         total = int(options.rate * options.duration)
+        cpu_at_start = _cpu_seconds(pid)
         loop = asyncio.get_running_loop()
         start = loop.time()
         tasks = []
@@ -64,7 +70,7 @@ async def _load(base_url: str, url: str, options: argparse.Namespace) -> tuple[i
             await asyncio.sleep(max(0.0, start + n / options.rate - loop.time()))
             tasks.append(asyncio.ensure_future(_create(client, n, users[n % len(users)])))
         await asyncio.gather(*tasks)
-        return total, secrets
+        return total, secrets, cpu_at_start
 
 
 async def _create(client: httpx.AsyncClient, n: int, headers: dict[str, str]) -> None:
@@ -78,6 +84,15 @@ async def _create(client: httpx.AsyncClient, n: int, headers: dict[str, str]) ->
             continue
         answer.raise_for_status()
         return
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time process ``pid`` has used so far (Linux; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _load_average() -> str:
@@ -107,8 +122,11 @@ async def _run(options: argparse.Namespace) -> None:
                     receiving() if options.receiver_here else receiving_elsewhere()
                 )
                 with receiver_cm as receiver:
-                    total, secrets = await _load(server.base_url, receiver.url, options)
-                    received = await asyncio.to_thread(receiver.wait_for, total, 120.0)
+                    total, secrets, cpu_at_start = await _load(
+                        server.base_url, receiver.url, options, server.pid
+                    )
+                    received = await asyncio.to_thread(receiver.wait_for, total, 300.0)
+                    cpu = _cpu_seconds(server.pid) - cpu_at_start
             finally:
                 server.stop()
     delays = []
@@ -128,6 +146,7 @@ async def _run(options: argparse.Namespace) -> None:
         f"(delivered {len(received)}, repeated {repeated}, "
         f"over {len({m.peer for m in received})} connections)"
     )
+    print(f"server CPU from the first note to the last delivery: {cpu:.1f} s")
     print(f"load average (1, 5, 15 min): before {load_before}, after {_load_average()}")
 
 
