@@ -61,11 +61,13 @@ class StoredWebhook:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A webhook leased to one delivery worker (``token``) until the lease ends."""
+    """A webhook leased to one delivery worker (``token``) until the lease ends
+    (``until``, unless renewed)."""
 
     webhook: Webhook
     state: DeliveryState
     token: UUID
+    until: datetime
 
 
 class WebhookRepository(Protocol):
@@ -116,8 +118,9 @@ class WebhookRepository(Protocol):
         lease was held."""
         ...
 
-    async def record(self, delivery: Delivery) -> None:
-        """Record a delivery attempt."""
+    async def record(self, *deliveries: Delivery) -> None:
+        """Record delivery attempts (of any webhooks), keeping each webhook's latest
+        ``DELIVERIES_KEPT``."""
         ...
 
 

@@ -87,6 +87,13 @@ async def _webhook_sender(settings: Settings) -> AsyncIterator[HttpWebhookSender
     await sender.close()
 
 
+def _record_within(settings: Settings) -> timedelta:
+    """How long a delivery worker may go on sending before it records its attempts: at
+    most a second, and short enough that a lease outlasts it and a whole attempt (10 s)."""
+    spare = timedelta(seconds=settings.webhooks_lease) - timedelta(seconds=10)
+    return min(timedelta(seconds=1), spare / 2)
+
+
 def _message_encoder() -> MessageEncoder:
     from entrypoints.http.webhook_schemas import JsonMessageEncoder
 
@@ -198,6 +205,13 @@ class Container(containers.DeclarativeContainer):
         webhook_signing,
         providers.Singleton(_message_encoder),
         lease=providers.Factory(timedelta, seconds=settings.provided.webhooks_lease),
+        record_within=providers.Callable(_record_within, settings),
+        # A webhook that keeps getting events keeps its slot (lingering between them), so
+        # there are slots for many: a slot costs a task, and a connection only while it
+        # reads or records.
+        claims=64,
+        linger=5,
+        poll=providers.Factory(timedelta, seconds=settings.provided.webhooks_poll_interval),
         first_retry=providers.Factory(timedelta, seconds=settings.provided.webhooks_first_retry),
     )
 

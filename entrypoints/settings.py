@@ -245,9 +245,9 @@ class Settings(BaseSettings):
         default=60.0,
         gt=10,
         le=3600,
-        description="Seconds a delivery worker holds a webhook after its last attempt (more "
-        "than an attempt's 10 s deadline); a process that dies mid-delivery leaves its "
-        "webhooks to others after this long.",
+        description="Seconds a delivery worker holds a webhook after it last recorded "
+        "attempts (more than an attempt's 10 s deadline); a process that dies mid-delivery "
+        "leaves its webhooks to others after this long.",
     )
     webhooks_first_retry: float = Field(
         default=5.0,

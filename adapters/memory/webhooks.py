@@ -88,7 +88,7 @@ class MemoryWebhookRepository:
             if row is None or not _due(row, now) or row.state.cursor >= self._head(key[0]):
                 continue
             self._tx.put("webhooks", key, replace(row, claimed_until=until, token=token))
-            claims.append(Claim(row.webhook, row.state, token))
+            claims.append(Claim(row.webhook, row.state, token, until))
         return claims
 
     async def save(
@@ -109,13 +109,15 @@ class MemoryWebhookRepository:
         self._tx.put("webhooks", key, StoredRow(row.webhook, state, until, held))
         return True
 
-    async def record(self, delivery: Delivery) -> None:
-        key = (delivery.owner_id, delivery.webhook_id, delivery.id)
-        await self._tx.lock("webhook_deliveries", key)
-        self._tx.put("webhook_deliveries", key, delivery)
-        kept = await self.deliveries(delivery.owner_id, delivery.webhook_id, limit=10**9)
-        for old in kept[DELIVERIES_KEPT:]:
-            self._tx.delete("webhook_deliveries", (old.owner_id, old.webhook_id, old.id))
+    async def record(self, *deliveries: Delivery) -> None:
+        for delivery in deliveries:
+            key = (delivery.owner_id, delivery.webhook_id, delivery.id)
+            await self._tx.lock("webhook_deliveries", key)
+            self._tx.put("webhook_deliveries", key, delivery)
+        for owner_id, webhook_id in dict.fromkeys((d.owner_id, d.webhook_id) for d in deliveries):
+            kept = await self.deliveries(owner_id, webhook_id, limit=10**9)
+            for old in kept[DELIVERIES_KEPT:]:
+                self._tx.delete("webhook_deliveries", (old.owner_id, old.webhook_id, old.id))
 
 
 def _due(row: StoredRow, now: datetime) -> bool:

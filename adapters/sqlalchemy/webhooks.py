@@ -137,7 +137,8 @@ class SqlWebhookRepository:
             .returning(*_w.c)
         )
         result = await self._uow.execute(statement, write=True)
-        return [Claim(webhook_of(row), state_of(row), token) for row in result.mappings().all()]
+        rows = result.mappings().all()
+        return [Claim(webhook_of(row), state_of(row), token, until) for row in rows]
 
     async def _claim_mysql(
         self, due: sa.Select[Any], until: datetime, token: UUID
@@ -150,7 +151,8 @@ class SqlWebhookRepository:
             _w.update().where(leased).values(claimed_until=until, claim_token=token), write=True
         )
         result = await self._uow.execute(sa.select(_w).where(leased), write=True)
-        return [Claim(webhook_of(row), state_of(row), token) for row in result.mappings().all()]
+        rows = result.mappings().all()
+        return [Claim(webhook_of(row), state_of(row), token, until) for row in rows]
 
     async def save(
         self,
@@ -175,12 +177,19 @@ class SqlWebhookRepository:
         )
         return bool((await self._uow.execute(statement, write=True)).rowcount)
 
-    async def record(self, delivery: Delivery) -> None:
-        values = {column.name: getattr(delivery, column.name) for column in _d.c}
-        if values["error"] is not None:
-            values["error"] = values["error"][:MAX_ERROR_LENGTH]
-        await self._uow.execute(_d.insert().values(values), write=True)
-        owned = (_d.c.owner_id == delivery.owner_id, _d.c.webhook_id == delivery.webhook_id)
+    async def record(self, *deliveries: Delivery) -> None:
+        if not deliveries:
+            return
+        rows = [{column.name: getattr(d, column.name) for column in _d.c} for d in deliveries]
+        for values in rows:
+            if values["error"] is not None:
+                values["error"] = values["error"][:MAX_ERROR_LENGTH]
+        await self._uow.execute(_d.insert(), rows, write=True)
+        for owner_id, webhook_id in dict.fromkeys((d.owner_id, d.webhook_id) for d in deliveries):
+            await self._keep_latest(owner_id, webhook_id)
+
+    async def _keep_latest(self, owner_id: UUID, webhook_id: UUID) -> None:
+        owned = (_d.c.owner_id == owner_id, _d.c.webhook_id == webhook_id)
         oldest = (
             sa.select(_d.c.id)
             .where(*owned)

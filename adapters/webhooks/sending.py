@@ -5,10 +5,16 @@ it resolves to is checked (``domain.webhooks.is_public_address``, unless private
 are allowed), and the connection is made to the checked address itself: the request goes
 to that IP, with the URL's host in ``Host`` and, for https, as the TLS server name (httpx's
 ``sni_hostname`` extension), so the certificate is still verified for the host. No second
-lookup happens between the check and the connection. Connections are not kept alive, so a
-connection verified for one host is never reused for another on the same address.
-Redirects are not followed (a 3xx is a failed attempt); the whole attempt has a deadline;
-at most ``max_response`` bytes of the answer are read.
+lookup happens between the check and the connection.
+
+Connections are kept alive, each host (scheme, name, port) with a client and a pool of its
+own: a connection is only ever reused for the host it was opened and verified for, never
+for another host on the same address, and only while that host still resolves to the
+address it goes to (every attempt resolves and checks anew, and a request to a newly
+resolved address opens a new connection). A host's client is closed once it has been idle
+for ``keepalive`` seconds. Redirects are not followed (a 3xx is a failed attempt); the
+whole attempt has a deadline; at most ``max_response`` bytes of the answer are read, and a
+connection whose answer was not read to its end is closed rather than reused.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 import httpx
@@ -33,6 +41,17 @@ class _Refused(Exception):
     """The host does not resolve, or resolves to an address that may not be called."""
 
 
+_Host = tuple[str, str, int]
+"""A URL's scheme, host name (or address literal) and port."""
+
+
+@dataclass(slots=True)
+class _HostClient:
+    client: httpx.AsyncClient
+    sending: int = 0
+    idle_since: float = 0.0
+
+
 class HttpWebhookSender:
     """``WebhookSender`` over httpx; ``close()`` when done."""
 
@@ -42,19 +61,43 @@ class HttpWebhookSender:
         allow_private: bool = False,
         timeout: float = 10.0,
         max_response: int = 64 * 1024,
+        keepalive: float = 30.0,
     ) -> None:
         self._allow_private = allow_private
         self._timeout = timeout
         self._max_response = max_response
-        self._client = httpx.AsyncClient(
-            timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
+        self._keepalive = keepalive
+        self._tls = httpx.create_ssl_context()
+        self._hosts: dict[_Host, _HostClient] = {}
 
     async def close(self) -> None:
-        await self._client.aclose()
+        hosts, self._hosts = self._hosts, {}
+        for host in hosts.values():
+            await host.client.aclose()
+
+    def _checkout(self, host: _Host) -> tuple[_HostClient, list[httpx.AsyncClient]]:
+        """The host's own client (made on first use), counted as sending until the caller
+        is done with it, and the clients idle for longer than ``keepalive``, taken out for
+        the caller to close."""
+        found = self._hosts.get(host)
+        if found is None:
+            found = self._hosts[host] = _HostClient(
+                httpx.AsyncClient(
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    trust_env=False,
+                    verify=self._tls,
+                    limits=httpx.Limits(keepalive_expiry=self._keepalive),
+                )
+            )
+        found.sending += 1
+        now = time.monotonic()
+        idle = [
+            self._hosts.pop(other).client
+            for other, held in list(self._hosts.items())
+            if not held.sending and now - held.idle_since > self._keepalive
+        ]
+        return found, idle
 
     async def _address(self, url: WebhookUrl) -> str:
         """The address to connect to: the first the host resolves to, once all of them are
@@ -99,20 +142,27 @@ class HttpWebhookSender:
         extensions = {}
         if target.scheme == "https":
             extensions["sni_hostname"] = url.host
-        request = self._client.build_request(
-            "POST",
-            target.copy_with(host=address),
-            headers={**headers, "host": target.netloc.decode(), "user-agent": _USER_AGENT},
-            content=body,
-            extensions=extensions,
-        )
-        response = await self._client.send(request, stream=True)
+        held, idle = self._checkout((target.scheme, url.host, url.port))
         try:
-            read = 0
-            async for chunk in response.aiter_raw():
-                read += len(chunk)
-                if read >= self._max_response:
-                    break
+            for client in idle:
+                await client.aclose()
+            request = held.client.build_request(
+                "POST",
+                target.copy_with(host=address),
+                headers={**headers, "host": target.netloc.decode(), "user-agent": _USER_AGENT},
+                content=body,
+                extensions=extensions,
+            )
+            response = await held.client.send(request, stream=True)
+            try:
+                read = 0
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read >= self._max_response:
+                        break
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            held.sending -= 1
+            held.idle_since = time.monotonic()
         return Answer(response.status_code)

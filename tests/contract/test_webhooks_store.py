@@ -91,6 +91,31 @@ async def test_deliveries_are_listed_newest_first_and_only_the_latest_are_kept(
     assert listed[1].succeeded
 
 
+async def test_attempts_recorded_together_are_kept_as_if_recorded_one_by_one(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    webhook, other = make_webhook(), make_webhook(BOB)
+    async with uow_factory() as uow:
+        await uow.webhooks.add(webhook)
+        await uow.webhooks.add(other)
+        await uow.webhooks.record(*(make_delivery(webhook, attempt) for attempt in range(1, 61)))
+        await uow.webhooks.record()
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.webhooks.record(
+            *(make_delivery(webhook, attempt, None) for attempt in range(61, 106)),
+            make_delivery(other),
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        listed = await uow.webhooks.deliveries(ALICE, webhook.id, limit=500)
+        others = await uow.webhooks.deliveries(BOB, other.id, limit=500)
+    assert [d.attempt for d in listed] == list(range(105, 5, -1))
+    assert listed[0].error == "no answer within 10 s"
+    assert listed[-1].status_code == 200
+    assert len(others) == 1
+
+
 async def test_deleting_a_webhook_deletes_its_deliveries_and_only_for_its_owner(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

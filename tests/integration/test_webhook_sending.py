@@ -124,3 +124,50 @@ async def test_a_host_that_does_not_resolve_is_refused(strict: HttpWebhookSender
 
 async def test_a_public_address_passes_the_check(strict: HttpWebhookSender) -> None:
     await strict.check(WebhookUrl("https://93.184.216.34/"))
+
+
+async def test_a_connection_is_kept_alive_for_its_host_and_for_no_other_host(
+    trusting: HttpWebhookSender,
+) -> None:
+    with receiving(keep_alive=True) as receiver:
+        by_address = WebhookUrl(receiver.url)
+        by_name = WebhookUrl(receiver.url.replace("127.0.0.1", "localhost"))
+        for url in (by_address, by_address, by_name, by_address, by_name):
+            assert (await trusting.send(url, {}, b"{}")).status_code == 200
+        got = receiver.wait_for(5)
+    hosts = [message.headers["host"].split(":")[0] for message in got]
+    assert hosts == ["127.0.0.1", "127.0.0.1", "localhost", "127.0.0.1", "localhost"]
+    # The same address, but each host has connections of its own.
+    assert got[0].peer == got[1].peer == got[3].peer
+    assert got[2].peer == got[4].peer
+    assert got[0].peer != got[2].peer
+
+
+async def test_a_host_that_resolves_elsewhere_is_checked_and_connected_to_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kept connection serves its host only while the host still resolves to the address
+    it goes to: after the change, the next message goes to the new address, checked."""
+    resolves_to = ["127.0.0.1"]
+
+    async def getaddrinfo(host: str, port: int, **_: object) -> list[tuple[object, ...]]:
+        assert host == "hooks.example"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (resolves_to[0], port))]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", getaddrinfo)
+    trusting = HttpWebhookSender(allow_private=True, timeout=2.0)
+    strict = HttpWebhookSender(timeout=2.0)
+    try:
+        with receiving(keep_alive=True) as receiver:
+            url = WebhookUrl(receiver.url.replace("127.0.0.1", "hooks.example"))
+            assert (await trusting.send(url, {}, b"{}")).status_code == 200
+            resolves_to[0] = "127.0.0.2"  # nothing listens there
+            moved = await trusting.send(url, {}, b"{}")
+            refused = await strict.send(url, {}, b"{}")
+            assert len(receiver.received) == 1
+    finally:
+        await trusting.close()
+        await strict.close()
+    assert (moved.status_code, moved.error) == (None, "failed: ConnectError")
+    assert refused.error is not None
+    assert refused.error.startswith("refused")

@@ -299,3 +299,131 @@ async def test_a_pruned_revision_sends_the_note_as_it_is_now(
     assert versions[0] == latest
     revisions = Revisions(database.unit_of_work, clock, policy=RevisionPolicy(KEPT))
     assert len((await revisions.list_revisions(ALICE, note.id, limit=100)).revisions) == KEPT
+
+
+class Killed(BaseException):
+    """The process dies (nothing after it runs)."""
+
+
+async def recorded(database: MemoryDatabase, webhook_id: Any) -> list[Any]:
+    async with database.unit_of_work() as uow:
+        return await uow.webhooks.deliveries(ALICE, webhook_id, limit=100)
+
+
+async def test_the_attempts_of_a_batch_are_recorded_together_once_it_is_sent(
+    notes: Notes,
+    webhooks: Webhooks,
+    deliver: DeliverWebhooks,
+    sender: RecordingSender,
+    database: MemoryDatabase,
+) -> None:
+    registered = await webhooks.register(ALICE, URL, ["note.created"])
+    for title in ("one", "two", "three"):
+        await notes.create_note(ALICE, NoteDraft(title))
+    seen_recorded = []
+    send = sender.send
+
+    async def watching(url: WebhookUrl, headers: Mapping[str, str], body: bytes) -> Answer:
+        seen_recorded.append(len(await recorded(database, registered.webhook.id)))
+        return await send(url, headers, body)
+
+    sender.send = watching  # type: ignore[method-assign]
+    assert await deliver() == 1
+    assert seen_recorded == [0, 0, 0]
+    attempts = await recorded(database, registered.webhook.id)
+    assert [(d.seq, d.attempt, d.status_code) for d in reversed(attempts)] == [
+        (1, 1, 200),
+        (2, 1, 200),
+        (3, 1, 200),
+    ]
+    assert await deliver() == 0  # the cursor moved with them
+
+
+async def test_attempts_are_recorded_before_sending_on_once_record_within_has_passed(
+    notes: Notes,
+    webhooks: Webhooks,
+    sender: RecordingSender,
+    signing: StandardWebhookSigning,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    """So that the lease, renewed with each recording, never runs out mid-attempt."""
+    registered = await webhooks.register(ALICE, URL, ["note.created"])
+    for index in range(5):
+        await notes.create_note(ALICE, NoteDraft(f"n{index}"))
+    seen_recorded = []
+    send = sender.send
+
+    async def slow(url: WebhookUrl, headers: Mapping[str, str], body: bytes) -> Answer:
+        seen_recorded.append(len(await recorded(database, registered.webhook.id)))
+        clock.advance(timedelta(seconds=0.6))
+        return await send(url, headers, body)
+
+    sender.send = slow  # type: ignore[method-assign]
+    deliver = worker(database, clock, sender, signing, record_within=timedelta(seconds=1))
+    await deliver()
+    assert seen_recorded == [0, 0, 2, 2, 4]
+    assert len(await recorded(database, registered.webhook.id)) == 5
+
+
+async def test_a_batch_sent_by_a_worker_that_died_before_recording_it_is_sent_again(
+    notes: Notes,
+    webhooks: Webhooks,
+    deliver: DeliverWebhooks,
+    sender: RecordingSender,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    registered = await webhooks.register(ALICE, URL, ["note.created"])
+    for title in ("one", "two", "three"):
+        await notes.create_note(ALICE, NoteDraft(title))
+    send = sender.send
+
+    async def dying(url: WebhookUrl, headers: Mapping[str, str], body: bytes) -> Answer:
+        answer = await send(url, headers, body)
+        if len(sender.sent) == 3:
+            raise Killed
+        return answer
+
+    sender.send = dying  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        await deliver()
+    assert await recorded(database, registered.webhook.id) == []
+    sender.send = send  # type: ignore[method-assign]
+    assert await deliver() == 0  # still leased to the dead worker
+    clock.advance(timedelta(seconds=61))
+    assert await deliver() == 1
+    titles = [body["data"]["note"]["title"] for _, _, body in sender.sent]
+    assert titles == ["one", "two", "three"] * 2
+    attempts = await recorded(database, registered.webhook.id)
+    assert [(d.seq, d.attempt) for d in reversed(attempts)] == [(1, 1), (2, 1), (3, 1)]
+
+
+async def test_a_lingering_webhook_gets_its_next_event_without_being_released(
+    notes: Notes,
+    webhooks: Webhooks,
+    sender: RecordingSender,
+    signing: StandardWebhookSigning,
+    database: MemoryDatabase,
+    clock: ManualClock,
+) -> None:
+    await webhooks.register(ALICE, URL, ["note.created"])
+    await notes.create_note(ALICE, NoteDraft("first"))
+    first_sent = asyncio.Event()
+    send = sender.send
+
+    async def telling(url: WebhookUrl, headers: Mapping[str, str], body: bytes) -> Answer:
+        answer = await send(url, headers, body)
+        first_sent.set()
+        return answer
+
+    sender.send = telling  # type: ignore[method-assign]
+    lingering = worker(database, clock, sender, signing, linger=50, poll=timedelta(seconds=0.01))
+    turn = asyncio.ensure_future(lingering())
+    await asyncio.wait_for(first_sent.wait(), 5)
+    other = worker(database, clock, sender, signing)
+    await notes.create_note(ALICE, NoteDraft("second"))
+    assert await other() == 0  # the webhook is still held
+    assert await turn == 1
+    assert [body["data"]["note"]["title"] for _, _, body in sender.sent] == ["first", "second"]
+    assert await other() == 0  # released, with nothing due
