@@ -332,14 +332,14 @@ class SqlTransfer:
             for user in added
         ]
         if rows:
-            await self._uow.execute(bulk_insert(users, self._uow.dialect), rows, write=True)
+            await self._uow.execute(*bulk_insert(users, self._uow.dialect, rows), write=True)
 
     async def add_records(self, kind: str, records: Sequence[Any]) -> None:
         described = _KINDS[kind]
         rows = [described.row_of(record) for record in records]
         if rows:
-            statement = bulk_insert(described.table, self._uow.dialect)
-            await self._uow.execute(statement, rows, write=True)
+            statement, parameters = bulk_insert(described.table, self._uow.dialect, rows)
+            await self._uow.execute(statement, parameters, write=True)
 
     async def holds_users(self) -> bool:
         return await self._uow.fetch_one(_ANY_USER, {"limit": 1}) is not None
