@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
@@ -39,19 +39,26 @@ Progress = Callable[[str, int], None]
 """Told ``(table, how many more records were written)`` as batches commit."""
 
 
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
 def _plain(value: object) -> object:
+    """What JSON cannot hold, as JSON: an id as its hex digits, a moment (which the ports
+    give with its time zone) as the microseconds since 1970 UTC."""
     if isinstance(value, UUID):
-        return str(value)
+        return value.hex
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    return value
+        return (value - _EPOCH) // _MICROSECOND
+    raise TypeError(f"{type(value).__name__} has no place in a checksum")
+
+
+# The encoder walks the values (tuples as lists) and asks ``_plain`` only for ids and moments.
+_ENCODE: Final = json.JSONEncoder(separators=(",", ":"), default=_plain).encode
 
 
 def _record_digest(values: tuple[object, ...]) -> int:
-    text = json.dumps([_plain(value) for value in values], separators=(",", ":"))
-    return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
+    return int.from_bytes(hashlib.sha256(_ENCODE(values).encode()).digest(), "big")
 
 
 @dataclass(frozen=True, slots=True)
