@@ -1,5 +1,5 @@
 """The SQL side of ``application.transfer``: every owner's records, read by keyset and
-written by multi-row inserts.
+written a batch a statement (``dialects.bulk_insert``).
 
 Each kind is a ``_Kind``: its table, the columns of its key (after the owner column, in
 the table's primary key order) and how a record becomes a row and back. Every statement
