@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
@@ -39,19 +39,26 @@ Progress = Callable[[str, int], None]
 """Told ``(table, how many more records were written)`` as batches commit."""
 
 
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
 def _plain(value: object) -> object:
+    """What JSON cannot hold, as JSON: an id as its hex digits, a moment (which the ports
+    give with its time zone) as the microseconds since 1970 UTC."""
     if isinstance(value, UUID):
-        return str(value)
+        return value.hex
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    return value
+        return (value - _EPOCH) // _MICROSECOND
+    raise TypeError(f"{type(value).__name__} has no place in a checksum")
+
+
+# The encoder walks the values (tuples as lists) and asks ``_plain`` only for ids and moments.
+_ENCODE: Final = json.JSONEncoder(separators=(",", ":"), default=_plain).encode
 
 
 def _record_digest(values: tuple[object, ...]) -> int:
-    text = json.dumps([_plain(value) for value in values], separators=(",", ":"))
-    return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
+    return int.from_bytes(hashlib.sha256(_ENCODE(values).encode()).digest(), "big")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +101,9 @@ class Copy:
     (``empty_target``), and compares the two (``verify``).
 
     ``page_size`` records are read at a time; ``batch_size`` records of a kind are written
-    per unit of work. ``progress`` is told of every batch written.
+    per unit of work, and up to ``writers`` such units of work at once (give more than one
+    only for a target that writes concurrently: the batches of one table then overlap).
+    ``progress`` is told of every batch written.
     """
 
     def __init__(
@@ -104,14 +113,16 @@ class Copy:
         *,
         page_size: int = 1000,
         batch_size: int = 1000,
+        writers: int = 1,
         progress: Progress | None = None,
     ) -> None:
-        if page_size < 1 or batch_size < 1:
-            raise ValueError("page and batch sizes are at least 1")
+        if page_size < 1 or batch_size < 1 or writers < 1:
+            raise ValueError("page and batch sizes, and writers, are at least 1")
         self._source = source
         self._target = target
         self._page_size = page_size
         self._batch_size = batch_size
+        self._writers = writers
         self._progress = progress or (lambda _table, _count: None)
 
     async def target_holds_data(self) -> bool:
@@ -196,18 +207,51 @@ class Copy:
             after = users[-1].id
 
     async def _write(self, queue: _Queue) -> dict[str, int]:
+        """Write the batches queued, each in a unit of work of its own, up to ``writers``
+        at once: batches of one table may be in flight together (a batch's rows and
+        statements, then its commit, overlap the next's), but a batch of another table
+        starts once every batch before it has committed, so a record never goes in before
+        what it refers to (its owner, its note). A failed batch fails the copy."""
         written = {USERS: 0, **{kind.name: 0 for kind in KINDS}}
-        while (item := await queue.get()) is not _DONE:
-            table, batch = item
-            async with self._target() as uow:
-                if table == USERS:
-                    await uow.transfer.add_users(batch)
-                else:
-                    await uow.transfer.add_records(table, batch)
-                await uow.commit()
-            written[table] += len(batch)
-            self._progress(table, len(batch))
+        in_flight: set[asyncio.Task[tuple[str, int]]] = set()
+        flying_table: str | None = None
+
+        async def settle(*, every: bool) -> None:
+            done, _ = await asyncio.wait(
+                in_flight,
+                return_when=asyncio.ALL_COMPLETED if every else asyncio.FIRST_COMPLETED,
+            )
+            for task in done:
+                in_flight.discard(task)
+                table, count = task.result()  # raises the batch's failure
+                written[table] += count
+                self._progress(table, count)
+
+        try:
+            while (item := await queue.get()) is not _DONE:
+                table, batch = item
+                if in_flight and table != flying_table:
+                    await settle(every=True)
+                while len(in_flight) >= self._writers:
+                    await settle(every=False)
+                flying_table = table
+                in_flight.add(asyncio.create_task(self._write_batch(table, batch)))
+            if in_flight:
+                await settle(every=True)
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
         return written
+
+    async def _write_batch(self, table: str, batch: Sequence[Any]) -> tuple[str, int]:
+        async with self._target() as uow:
+            if table == USERS:
+                await uow.transfer.add_users(batch)
+            else:
+                await uow.transfer.add_records(table, batch)
+            await uow.commit()
+        return table, len(batch)
 
     async def verify(self) -> list[TableCheck]:
         """Each table's digest on both sides, users first, then the ``KINDS``."""

@@ -177,8 +177,8 @@ async def _opened(url: str, settings: Settings) -> AsyncIterator[UnitOfWorkFacto
         return
     from adapters.sqlalchemy import SqlDatabase, create_engine
 
-    # Two connections: the copy reads one side while it writes the other. No statement
-    # timeout: emptying a target with --force deletes a whole owner's rows at once.
+    # Two connections: a server target takes two batches at once (``_writers``). No
+    # statement timeout: emptying a target with --force deletes a whole owner's rows at once.
     engine = create_engine(
         url,
         pool_size=2,
@@ -201,6 +201,7 @@ async def _run(args: argparse.Namespace, settings: Settings, source: str, target
                 writing,
                 page_size=args.batch_size,
                 batch_size=args.batch_size,
+                writers=_writers(target),
                 progress=progress.advance,
             )
             started = time.monotonic()
@@ -239,6 +240,13 @@ async def _run(args: argparse.Namespace, settings: Settings, source: str, target
         )
         return 1
     return 0
+
+
+def _writers(target: str) -> int:
+    """How many batches the copy writes at once: two on a database server (one batch's
+    statements run while the one before commits), one on SQLite, which writes one
+    transaction at a time, and in memory."""
+    return 1 if is_memory_url(target) or target.startswith("sqlite") else 2
 
 
 async def _copy(copy: Copy, force: bool, target: str) -> dict[str, int]:

@@ -38,6 +38,7 @@ Writing a migration (or a statement) that works on MySQL too:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Final
 
@@ -123,19 +124,85 @@ def configure_mysql(engine: AsyncEngine, *, statement_timeout: float | None) -> 
         cursor.close()
 
 
+Rows = Sequence[Mapping[str, Any]]
+
+
+def bulk_insert(table: sa.Table, dialect: str, rows: Rows) -> tuple[sa.Insert, Any]:
+    """An ``INSERT`` of ``rows`` (each with every column of ``table``) and its parameters,
+    in as few statements and round trips as ``dialect`` allows.
+
+    PostgreSQL: one statement whatever the number of rows, each column's values sent as one
+    array that ``unnest`` turns back into rows: the server parses and plans a statement with
+    a parameter per column rather than per value, and the driver encodes each array in one
+    go. An array column (the tags) travels as the text of each row's array, cast back.
+    Elsewhere: multi-row ``VALUES`` batches (``_many_values``).
+    """
+    if dialect != "postgresql":
+        return _many_values(table, dialect), rows
+    statement, names, arrays = _unnest_insert(table)
+    columns = {
+        name: [_array_text(row[name]) for row in rows]
+        if name in arrays
+        else [row[name] for row in rows]
+        for name in names
+    }
+    return statement, columns
+
+
 @lru_cache(maxsize=64)
-def bulk_insert(table: sa.Table, dialect: str) -> sa.Insert:
+def _many_values(table: sa.Table, dialect: str) -> sa.Insert:
     """An ``INSERT`` into ``table`` that, run with a list of rows, goes out as multi-row
     ``VALUES`` batches rather than a statement per row.
 
-    SQLAlchemy batches so ("insertmanyvalues") on PostgreSQL and SQLite only for an
-    ``INSERT … RETURNING``, and otherwise hands the rows to the driver's ``executemany``;
-    so there it returns the first column of the key (the rows' owner, already known).
+    SQLAlchemy batches so ("insertmanyvalues") on SQLite only for an ``INSERT …
+    RETURNING``, and otherwise hands the rows to the driver's ``executemany``; so there it
+    returns the first column of the key (the rows' owner, already known).
     """
     statement = table.insert()
-    if dialect in ("postgresql", "sqlite"):
+    if dialect == "sqlite":
         statement = statement.returning(next(iter(table.primary_key.columns)))
     return statement
+
+
+_POSTGRESQL: Final = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+@lru_cache(maxsize=64)
+def _unnest_insert(table: sa.Table) -> tuple[sa.Insert, tuple[str, ...], frozenset[str]]:
+    """``INSERT INTO table (…) SELECT … FROM unnest(:col1, :col2, …)``, a bound array per
+    column; the names of the columns, and of those that are arrays themselves (bound as
+    text)."""
+    names = tuple(column.name for column in table.c)
+    arrays = frozenset(
+        name for name in names if isinstance(_postgresql_type(table.c[name]), postgresql.ARRAY)
+    )
+    bound = [
+        sa.bindparam(name, type_=postgresql.ARRAY(sa.Text() if name in arrays else column.type))
+        for name, column in table.c.items()
+    ]
+    rows = sa.func.unnest(*bound).table_valued(*names).render_derived()
+    values = [
+        sa.cast(rows.c[name], _postgresql_type(table.c[name])) if name in arrays else rows.c[name]
+        for name in names
+    ]
+    return table.insert().from_select(names, sa.select(*values)), names, arrays
+
+
+def _postgresql_type(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+    """The type ``column`` has on PostgreSQL (what a ``TypeDecorator`` stands for there)."""
+    declared = column.type
+    if isinstance(declared, sa.TypeDecorator):
+        return declared.load_dialect_impl(_POSTGRESQL)
+    return declared
+
+
+def _array_text(values: Sequence[str] | None) -> str | None:
+    """A PostgreSQL array literal of text values: each quoted, backslashes and quotes
+    escaped."""
+    if values is None:
+        return None
+    quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
 
 
 def begin_for_write(connection: AsyncConnection) -> None:

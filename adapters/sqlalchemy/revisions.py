@@ -30,6 +30,7 @@ __all__ = [
     "prune_statement",
     "revision_insert",
     "revision_row",
+    "to_revision",
     "update_with_revision",
 ]
 
@@ -145,8 +146,9 @@ def revision_row(note: Note) -> dict[str, Any]:
     }
 
 
-def _to_revision(row: Mapping[Any, Any]) -> Revision:
-    # Stored values were checked when they were written; rebuilt without checking again.
+def to_revision(row: Mapping[Any, Any]) -> Revision:
+    """The revision a row of ``note_revisions`` stores, rebuilt without checking its values
+    again (they were checked when they were written)."""
     note = Note.restore(
         id=row["note_id"],
         owner_id=row["owner_id"],
@@ -195,12 +197,12 @@ class SqlRevisionRepository:
             "limit": limit,
         }
         rows = await self._uow.fetch_all(_LIST, parameters)
-        return [_to_revision(row) for row in rows]
+        return [to_revision(row) for row in rows]
 
     async def get(self, owner_id: UUID, note_id: UUID, version: int) -> Revision | None:
         parameters = {"owner_id": owner_id, "note_id": note_id, "version": version}
         row = await self._uow.fetch_one(_GET, parameters)
-        return None if row is None else _to_revision(row)
+        return None if row is None else to_revision(row)
 
     async def prune(self, owner_id: UUID, note_id: UUID, oldest_kept: int) -> None:
         parameters = {"owner_id": owner_id, "note_id": note_id, "oldest_kept": oldest_kept}

@@ -1,5 +1,5 @@
 """The SQL side of ``application.transfer``: every owner's records, read by keyset and
-written by multi-row inserts.
+written a batch a statement (``dialects.bulk_insert``).
 
 Each kind is a ``_Kind``: its table, the columns of its key (after the owner column, in
 the table's primary key order) and how a record becomes a row and back. Every statement
@@ -18,8 +18,9 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from adapters.sqlalchemy.dialects import bulk_insert
-from adapters.sqlalchemy.notes import note_row
+from adapters.sqlalchemy.notes import note_row, to_note
 from adapters.sqlalchemy.personal_tokens import token_of, token_row
+from adapters.sqlalchemy.revisions import to_revision
 from adapters.sqlalchemy.session import Session
 from adapters.sqlalchemy.sharing import share_of
 from adapters.sqlalchemy.tables import (
@@ -44,38 +45,13 @@ from application.events import EventHead, NoteEvent
 from application.idempotency import IdempotencyRecord
 from application.transfer import KINDS, Key
 from application.webhook_ports import StoredWebhook
-from domain import Description, Note, Tags, Title, User, Username
+from domain import User, Username
 from domain.access import PERMISSIONS
 from domain.revisions import Revision, TrashedNote
 from domain.sessions import RefreshToken
 from domain.sharing import Link, Share, SharedNote
 
 __all__ = ["SqlTransfer"]
-
-
-def _note(row: Mapping[str, Any]) -> Note:
-    return Note.restore(
-        id=row["id"],
-        owner_id=row["owner_id"],
-        title=row["title"],
-        description=row["description"],
-        tags=row["tags"],
-        created_date=row["created_date"],
-        updated_date=row["updated_date"],
-        version=row["version"],
-    )
-
-
-def _revision(row: Mapping[str, Any]) -> Revision:
-    return Revision(
-        owner_id=row["owner_id"],
-        note_id=row["note_id"],
-        version=row["version"],
-        title=Title(row["title"]),
-        description=Description(row["description"]),
-        tags=Tags(tuple(row["tags"])),
-        updated_date=row["updated_date"],
-    )
 
 
 def _revision_row(revision: Revision) -> dict[str, Any]:
@@ -181,13 +157,13 @@ _NOTE_COLUMNS: Final = (
 )
 
 _KINDS: Final[dict[str, _Kind]] = {
-    "notes": _Kind(notes, ("id",), note_row, _note, _NOTE_COLUMNS),
-    "note_revisions": _Kind(note_revisions, ("note_id", "version"), _revision_row, _revision),
+    "notes": _Kind(notes, ("id",), note_row, to_note, _NOTE_COLUMNS),
+    "note_revisions": _Kind(note_revisions, ("note_id", "version"), _revision_row, to_revision),
     "trashed_notes": _Kind(
         trashed_notes,
         ("id",),
         _trashed_row,
-        lambda row: TrashedNote(note=_note(row), deleted_date=row["deleted_date"]),
+        lambda row: TrashedNote(note=to_note(row), deleted_date=row["deleted_date"]),
     ),
     "refresh_tokens": _Kind(
         refresh_tokens, ("id",), _columns_of(refresh_tokens), _made_of(refresh_tokens, RefreshToken)
@@ -332,14 +308,14 @@ class SqlTransfer:
             for user in added
         ]
         if rows:
-            await self._uow.execute(bulk_insert(users, self._uow.dialect), rows, write=True)
+            await self._uow.execute(*bulk_insert(users, self._uow.dialect, rows), write=True)
 
     async def add_records(self, kind: str, records: Sequence[Any]) -> None:
         described = _KINDS[kind]
         rows = [described.row_of(record) for record in records]
         if rows:
-            statement = bulk_insert(described.table, self._uow.dialect)
-            await self._uow.execute(statement, rows, write=True)
+            statement, parameters = bulk_insert(described.table, self._uow.dialect, rows)
+            await self._uow.execute(statement, parameters, write=True)
 
     async def holds_users(self) -> bool:
         return await self._uow.fetch_one(_ANY_USER, {"limit": 1}) is not None

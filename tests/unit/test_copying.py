@@ -61,18 +61,31 @@ async def test_emptying_the_target_leaves_nothing() -> None:
     assert all(not rows for rows in (await snapshot(target.unit_of_work)).values())
 
 
-async def test_a_target_that_fails_stops_the_copy_with_its_error() -> None:
+@pytest.mark.parametrize("writers", [1, 2])
+async def test_a_target_that_fails_stops_the_copy_with_its_error(writers: int) -> None:
     source = MemoryDatabase()
     await fill(source.unit_of_work)
 
     def failing() -> object:
         raise StorageUnavailable("gone")
 
+    copy = Copy(source.unit_of_work, failing, batch_size=1, writers=writers)  # type: ignore[arg-type]
     with pytest.raises(StorageUnavailable):
-        await Copy(source.unit_of_work, failing, batch_size=1).copy()  # type: ignore[arg-type]
+        await copy.copy()
 
 
 def test_page_and_batch_sizes_are_at_least_one() -> None:
     database = MemoryDatabase()
     with pytest.raises(ValueError, match="at least 1"):
         Copy(database.unit_of_work, database.unit_of_work, page_size=0)
+
+
+async def test_two_writers_copy_everything_in_order() -> None:
+    source, target = MemoryDatabase(), MemoryDatabase()
+    await fill(source.unit_of_work)
+    copy = Copy(source.unit_of_work, target.unit_of_work, page_size=2, batch_size=1, writers=2)
+    copied = await copy.copy()
+    expected = await snapshot(source.unit_of_work)
+    assert copied == {name: len(rows) for name, rows in expected.items()}
+    assert await snapshot(target.unit_of_work) == expected
+    assert all(check.matches for check in await copy.verify())
