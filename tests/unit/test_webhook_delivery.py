@@ -310,6 +310,28 @@ async def recorded(database: MemoryDatabase, webhook_id: Any) -> list[Any]:
         return await uow.webhooks.deliveries(ALICE, webhook_id, limit=100)
 
 
+def count_recorded_at_each_send(
+    sender: RecordingSender,
+    database: MemoryDatabase,
+    webhook_id: Any,
+    clock: ManualClock | None = None,
+    pause: timedelta = timedelta(0),
+) -> list[int]:
+    """How many attempts were recorded when each message went out (filled in as ``sender``
+    sends); each send then takes ``pause`` on ``clock``."""
+    seen: list[int] = []
+    send = sender.send
+
+    async def watching(url: WebhookUrl, headers: Mapping[str, str], body: bytes) -> Answer:
+        seen.append(len(await recorded(database, webhook_id)))
+        if clock is not None:
+            clock.advance(pause)
+        return await send(url, headers, body)
+
+    sender.send = watching  # type: ignore[method-assign]
+    return seen
+
+
 async def test_the_attempts_of_a_batch_are_recorded_together_once_it_is_sent(
     notes: Notes,
     webhooks: Webhooks,
@@ -320,14 +342,7 @@ async def test_the_attempts_of_a_batch_are_recorded_together_once_it_is_sent(
     registered = await webhooks.register(ALICE, URL, ["note.created"])
     for title in ("one", "two", "three"):
         await notes.create_note(ALICE, NoteDraft(title))
-    seen_recorded = []
-    send = sender.send
-
-    async def watching(url: WebhookUrl, headers: Mapping[str, str], body: bytes) -> Answer:
-        seen_recorded.append(len(await recorded(database, registered.webhook.id)))
-        return await send(url, headers, body)
-
-    sender.send = watching  # type: ignore[method-assign]
+    seen_recorded = count_recorded_at_each_send(sender, database, registered.webhook.id)
     assert await deliver() == 1
     assert seen_recorded == [0, 0, 0]
     attempts = await recorded(database, registered.webhook.id)
@@ -351,15 +366,9 @@ async def test_attempts_are_recorded_before_sending_on_once_record_within_has_pa
     registered = await webhooks.register(ALICE, URL, ["note.created"])
     for index in range(5):
         await notes.create_note(ALICE, NoteDraft(f"n{index}"))
-    seen_recorded = []
-    send = sender.send
-
-    async def slow(url: WebhookUrl, headers: Mapping[str, str], body: bytes) -> Answer:
-        seen_recorded.append(len(await recorded(database, registered.webhook.id)))
-        clock.advance(timedelta(seconds=0.6))
-        return await send(url, headers, body)
-
-    sender.send = slow  # type: ignore[method-assign]
+    seen_recorded = count_recorded_at_each_send(
+        sender, database, registered.webhook.id, clock, timedelta(seconds=0.6)
+    )
     deliver = worker(database, clock, sender, signing, record_within=timedelta(seconds=1))
     await deliver()
     assert seen_recorded == [0, 0, 2, 2, 4]
