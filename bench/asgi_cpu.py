@@ -139,7 +139,7 @@ async def _main(options: argparse.Namespace) -> None:
             accounts = await service.state.container.accounts()  # type: ignore[attr-defined]
             session = await accounts.log_in("bench", password)
             owner = accounts.authenticate(session.access_token)
-            target = await seed(url, UUID(str(owner)), options.notes)
+            target, _ = await seed(url, UUID(str(owner)), options.notes)
             token = session.access_token
             post = json.dumps(
                 {"title": "Groceries", "description": "milk, eggs, sourdough bread",
@@ -172,7 +172,9 @@ async def _main(options: argparse.Namespace) -> None:
                     await drive(service, method, path, token, payload, options.requests)
                     profiler.disable()
                     out = io.StringIO()
-                    stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
+                    stats = pstats.Stats(profiler, stream=out).sort_stats(
+                        os.environ.get("BENCH_PROFILE_SORT", "tottime")
+                    )
                     stats.print_stats(35)
                     print(out.getvalue())
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
@@ -38,6 +38,7 @@ _Call = Callable[..., Awaitable[Any]]
 _FETCH_ALL: Final[_Call] = asyncpg.Connection.fetch
 _FETCH_ONE: Final[_Call] = asyncpg.Connection.fetchrow
 _EXECUTE: Final[_Call] = asyncpg.Connection.execute
+_DRIVER: Final = "notes_driver_connection"
 _Parameters = Sequence[dict[str, Any]] | dict[str, Any] | None
 
 
@@ -90,21 +91,6 @@ class SqlUnitOfWork:
       for this unit of work and leaves the pool alone.
     """
 
-    notes: SqlNoteRepository
-    revisions: SqlRevisionRepository
-    trashed: SqlTrashRepository
-    shares: SqlShareRepository
-    links: SqlLinkRepository
-    users: SqlUserRepository
-    refresh_tokens: SqlRefreshTokenRepository
-    login_failures: SqlLoginFailures
-    idempotency_keys: SqlIdempotencyKeys
-    retention: SqlRetention
-    events: SqlEventLog
-    personal_tokens: SqlPersonalTokens
-    webhooks: SqlWebhookRepository
-    transfer: SqlTransfer
-
     def __init__(self, engine: AsyncEngine, *, gate: FairGate | None = None) -> None:
         self._engine = engine
         self._gate = gate
@@ -131,20 +117,6 @@ class SqlUnitOfWork:
         except BaseException:
             self._release()
             raise
-        self.notes = SqlNoteRepository(self)
-        self.revisions = SqlRevisionRepository(self)
-        self.trashed = SqlTrashRepository(self)
-        self.shares = SqlShareRepository(self)
-        self.links = SqlLinkRepository(self)
-        self.users = SqlUserRepository(self)
-        self.refresh_tokens = SqlRefreshTokenRepository(self)
-        self.login_failures = SqlLoginFailures(self)
-        self.idempotency_keys = SqlIdempotencyKeys(self)
-        self.retention = SqlRetention(self)
-        self.events = SqlEventLog(self)
-        self.personal_tokens = SqlPersonalTokens(self)
-        self.webhooks = SqlWebhookRepository(self)
-        self.transfer = SqlTransfer(self)
         return self
 
     async def __aexit__(
@@ -168,6 +140,64 @@ class SqlUnitOfWork:
                 await connection.close()
         finally:
             self._release()
+
+    # The repositories, each made when first used.
+
+    @cached_property
+    def notes(self) -> SqlNoteRepository:
+        return SqlNoteRepository(self)
+
+    @cached_property
+    def revisions(self) -> SqlRevisionRepository:
+        return SqlRevisionRepository(self)
+
+    @cached_property
+    def trashed(self) -> SqlTrashRepository:
+        return SqlTrashRepository(self)
+
+    @cached_property
+    def shares(self) -> SqlShareRepository:
+        return SqlShareRepository(self)
+
+    @cached_property
+    def links(self) -> SqlLinkRepository:
+        return SqlLinkRepository(self)
+
+    @cached_property
+    def users(self) -> SqlUserRepository:
+        return SqlUserRepository(self)
+
+    @cached_property
+    def refresh_tokens(self) -> SqlRefreshTokenRepository:
+        return SqlRefreshTokenRepository(self)
+
+    @cached_property
+    def login_failures(self) -> SqlLoginFailures:
+        return SqlLoginFailures(self)
+
+    @cached_property
+    def idempotency_keys(self) -> SqlIdempotencyKeys:
+        return SqlIdempotencyKeys(self)
+
+    @cached_property
+    def retention(self) -> SqlRetention:
+        return SqlRetention(self)
+
+    @cached_property
+    def events(self) -> SqlEventLog:
+        return SqlEventLog(self)
+
+    @cached_property
+    def personal_tokens(self) -> SqlPersonalTokens:
+        return SqlPersonalTokens(self)
+
+    @cached_property
+    def webhooks(self) -> SqlWebhookRepository:
+        return SqlWebhookRepository(self)
+
+    @cached_property
+    def transfer(self) -> SqlTransfer:
+        return SqlTransfer(self)
 
     def _release(self) -> None:
         if self._holds_permit:
@@ -334,8 +364,7 @@ class SqlUnitOfWork:
         self._started = True
 
         async def run(connection: AsyncConnection) -> Any:
-            raw = await connection.get_raw_connection()
-            return await call(raw.driver_connection, sql, *arguments)
+            return await call(await _driver(connection), sql, *arguments)
 
         return await self._attempt(run, first=True, committing=committing)
 
@@ -402,6 +431,18 @@ def _in_transaction(
         return await connection.execute(statement, parameters)
 
     return run
+
+
+async def _driver(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under ``connection``: asked of SQLAlchemy once per pooled
+    connection, then remembered in its ``info`` (which SQLAlchemy keeps for the life of the
+    driver's connection and clears when it replaces it)."""
+    info = connection.info
+    driver = info.get(_DRIVER)
+    if driver is None:
+        driver = (await connection.get_raw_connection()).driver_connection
+        info[_DRIVER] = driver
+    return driver
 
 
 async def _closed(connection: AsyncConnection) -> bool:
