@@ -4,8 +4,8 @@
   (``/notes/{note_id}``, never a raw path, so the number of series stays bounded).
 * ``notes_http_request_duration_seconds{method, route}``: a latency histogram.
 * ``notes_db_pool_checked_out_connections``, ``notes_db_pool_overflow_connections``: the SQL
-  connection pool's use, summed over live processes; sampled after every request and on
-  every scrape, so it is exact whenever the pool is quiet.
+  connection pool's use, summed over live processes; sampled with every flush (below) and
+  on every scrape, so it is exact whenever the pool is quiet.
 * ``notes_db_errors_total{error}``: database failures answered to clients
   (``StorageUnavailable``: 503; ``Conflict``: 409).
 
@@ -15,10 +15,16 @@ Each app has its own registry, so apps in one process (tests) do not share count
 there (prometheus-client's multiprocess mode), and a scrape answered by any worker reports
 the sum over all of them. A worker that died keeps its counts (they happened) but not its
 pool gauges.
+
+Requests are counted in batches: each answered request is appended to a list, which is
+handed to the metrics (and the pool sampled) at most ``FLUSH_AFTER`` seconds later and before
+every scrape. A scrape answered by one worker may so miss the last tenth of a second of the
+others' requests, and a worker killed outright loses that much of its counts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import re
@@ -52,6 +58,9 @@ MULTIPROCESS_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
 _BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _LIVE_GAUGE_FILE: Final = re.compile(r"gauge_live\w*_(\d+)\.db")
 
+FLUSH_AFTER: Final = 0.1
+"""Seconds at most between a request's end and its count reaching the metrics."""
+_MOST_PENDING: Final = 10_000
 PoolUsage = Callable[[], tuple[int, int]]
 """Connections checked out of the pool, and connections opened beyond its size."""
 
@@ -120,20 +129,48 @@ class Metrics:
         )
         self._series = _Series(self.requests, self.latency)
         self._pool_usage: PoolUsage | None = None
+        self._pending: list[tuple[str, str, int, float]] = []
+        self._flush_due: asyncio.TimerHandle | None = None
 
     def watch_pool(self, usage: PoolUsage | None) -> None:
-        """Sample the pool's use with ``usage`` from now on (``None``: there is no pool)."""
+        """Sample the pool's use with ``usage`` from now on (``None``: there is no pool);
+        what was observed until now is flushed first."""
+        self.flush()
         self._pool_usage = usage
         self._sample_pool()
 
     def observe(
         self, method: str, route: str, status: int, seconds: float, failure: Exception | None
     ) -> None:
-        """Count one answered request."""
-        self._series.count(method, route, status)
-        self._series.time(method, route, seconds)
+        """Count one answered request. The count and time reach the metrics at the next
+        ``flush``: at most ``FLUSH_AFTER`` seconds later (on the running event loop, or at
+        once without one), and before every exposition."""
+        pending = self._pending
+        pending.append((method, route, status, seconds))
         if failure is not None:
             self.database_errors.labels(type(failure).__name__).inc()
+        if self._flush_due is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._flush_due = loop.call_later(FLUSH_AFTER, self.flush)
+        elif len(pending) >= _MOST_PENDING:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the requests observed since the last flush to the metrics, and sample the
+        pool: the metrics' own updates take a lock each and cost several times a list
+        append, so requests leave them to one pass over many."""
+        if self._flush_due is not None:
+            self._flush_due.cancel()
+            self._flush_due = None
+        pending, self._pending = self._pending, []
+        series = self._series
+        for method, route, status, seconds in pending:
+            series.count(method, route, status)
+            series.time(method, route, seconds)
         self._sample_pool()
 
     def _sample_pool(self) -> None:
@@ -146,7 +183,7 @@ class Metrics:
     def exposition(self) -> bytes:
         """Every metric in the Prometheus text format: this app's, or in multiprocess mode
         every process's."""
-        self._sample_pool()
+        self.flush()
         if self.multiprocess_dir is None:
             return generate_latest(self.registry)
         _forget_dead_processes(Path(self.multiprocess_dir))

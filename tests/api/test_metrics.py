@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from application import StorageUnavailable
+from entrypoints.http.metrics import FLUSH_AFTER, Metrics
 from tests.api.client import app_over, serving, sign_in
 from tests.api.locks import notes_locked, waiting_on_locks
 from tests.api.test_failures import USER, failing_with
@@ -57,6 +59,26 @@ async def test_requests_are_counted_and_timed_by_route_template_and_status() -> 
     routes = {dict(labels).get("route") for _, labels in samples}
     assert not any(route and created["id"] in route for route in routes)
     assert ("notes_db_pool_checked_out_connections", frozenset()) in samples
+
+
+async def test_counts_reach_the_metrics_within_the_flush_interval_without_a_scrape() -> None:
+    """What another worker's scrape reads (multiprocess mode) is what each worker flushed:
+    a request counts there at most ``FLUSH_AFTER`` seconds after it was answered."""
+    metrics = Metrics()
+    labels = {"method": "GET", "route": "/notes/", "status": "200"}
+
+    def counted() -> float | None:
+        return metrics.registry.get_sample_value("notes_http_requests_total", labels)
+
+    metrics.observe("GET", "/notes/", 200, 0.01, None)
+    metrics.observe("GET", "/notes/", 200, 0.02, None)
+    assert counted() is None
+    await asyncio.sleep(FLUSH_AFTER * 2)
+    assert counted() == 2
+    timed = {"method": "GET", "route": "/notes/"}
+    assert metrics.registry.get_sample_value(
+        "notes_http_request_duration_seconds_sum", timed
+    ) == pytest.approx(0.03)
 
 
 async def test_database_failures_are_counted_by_kind() -> None:

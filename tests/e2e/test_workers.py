@@ -20,6 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.embedded_postgres import EmbeddedPostgres
+from entrypoints.http.metrics import FLUSH_AFTER
 from tests.api.client import PASSWORD
 from tests.e2e.server import ServerProcess, environment, serving_process
 
@@ -111,13 +112,18 @@ def test_two_workers_share_the_database_and_the_metrics_and_outlive_each_other(
         note = clients[victim].post("/notes/", json={"title": "shared"}).json()
         assert clients[survivor].get(f"/notes/{note['id']}").json() == note
 
-        # Each worker's scrape counts the requests both served.
+        # Each worker's scrape counts the requests both served, once the other worker has
+        # flushed its counts (within FLUSH_AFTER of its last request).
         for _ in range(3):
             assert clients[victim].get("/readyz").status_code == 200
         for _ in range(5):
             assert clients[survivor].get("/readyz").status_code == 200
+        deadline = time.monotonic() + 10
         for client in clients.values():
-            assert _count(client.get("/metrics").text, "/readyz") == 8
+            while (count := _count(client.get("/metrics").text, "/readyz")) != 8:
+                assert count < 8, count
+                assert time.monotonic() < deadline, f"{count} of 8 requests counted"
+                time.sleep(FLUSH_AFTER / 2)
 
         # The survivor keeps serving its connection while the other worker is killed.
         statuses: list[int] = []
