@@ -32,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.embedded_postgres import EmbeddedPostgres
 from adapters.sqlalchemy import SqlDatabase, create_engine
@@ -48,8 +49,24 @@ VOCABULARY = [f"w{n}" for n in range(20_000)]
 
 
 @asynccontextmanager
-async def _database() -> AsyncIterator[str]:
+async def _database(seeded: str | None = None) -> AsyncIterator[str]:
+    """A scratch database, dropped afterwards; or, with ``seeded``, the database of that
+    name on BENCH_DATABASE_URL's server, created if missing and kept."""
     configured = os.environ.get("BENCH_DATABASE_URL")
+    if seeded is not None:
+        if not configured:
+            raise SystemExit("--seeded needs BENCH_DATABASE_URL")
+        server = make_url(configured).set(drivername="postgresql+asyncpg")
+        admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as connection:
+            exists = await connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": seeded}
+            )
+            if not exists:
+                await connection.execute(sa.text(f'CREATE DATABASE "{seeded}"'))
+        await admin.dispose()
+        yield server.set(database=seeded).render_as_string(hide_password=False)
+        return
     with tempfile.TemporaryDirectory() as scratch:
         server = None
         if configured:
@@ -126,36 +143,49 @@ def _user(name: str) -> User:
     )
 
 
-async def _sharing_main(count: int, runs: int) -> None:
+async def _sharing_main(count: int, runs: int, seeded: str | None) -> None:
     """The grantee's shared listing against the grantee's own listing of as many notes."""
     owners = [_user(f"owner{n}") for n in range(100)]
     grantee = _user("grantee")
     own = count // 5
     shared_each = own // len(owners)
-    async with _database() as url:
+    async with _database(seeded) as url:
         await migrated(url)
         # Seeding is one long COPY per batch: no statement timeout.
         engine = create_engine(url, statement_timeout=None)
         database = SqlDatabase(engine)
         async with database.unit_of_work() as uow:
-            for user in (*owners, grantee):
-                await uow.users.add(user)
-            await uow.commit()
-        started = time.perf_counter()
-        # The grantee's own notes are a fifth of the whole; each owner has the same number.
-        await _seed(
-            database,
-            grantee,
-            count,
-            owners=[*owners, *([grantee] * (len(owners) // 4))],
-            grantee=grantee,
-            shared_each=shared_each,
-        )
-        print(
-            f"seeded {count:,} notes ({own:,}-ish the grantee's own, "
-            f"{shared_each * len(owners):,} shared with the grantee) "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
+            found = await uow.users.get_by_username(grantee.username.key)
+        if found is not None:
+            # Seeded by an earlier run (--seeded): the same users, found by name.
+            async with database.unit_of_work() as uow:
+                grantee = found
+                owners = [
+                    user
+                    for owner in owners
+                    if (user := await uow.users.get_by_username(owner.username.key)) is not None
+                ]
+            print(f"reusing the notes seeded in {url}")
+        else:
+            async with database.unit_of_work() as uow:
+                for user in (*owners, grantee):
+                    await uow.users.add(user)
+                await uow.commit()
+            started = time.perf_counter()
+            # The grantee's own notes are a fifth of the whole; each owner has as many.
+            await _seed(
+                database,
+                grantee,
+                count,
+                owners=[*owners, *([grantee] * (len(owners) // 4))],
+                grantee=grantee,
+                shared_each=shared_each,
+            )
+            print(
+                f"seeded {count:,} notes ({own:,}-ish the grantee's own, "
+                f"{shared_each * len(owners):,} shared with the grantee) "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
         service = Notes(database.unit_of_work, SystemClock(), Uuid7Factory())
         sharing = Sharing(database.unit_of_work, SystemClock(), Uuid7Factory())
 
@@ -203,13 +233,40 @@ async def _sharing_main(count: int, runs: int) -> None:
         }
         figures = {}
         for name, (mine, theirs) in pairs.items():
-            figures[name] = (await _median_ms(runs, mine), await _median_ms(runs, theirs))
+            figures[name] = await _paired_ms(runs, mine, theirs)
         assert len((await shared_page(after=shared_deep)()).notes) == PAGE
         await engine.dispose()
-    print(f"a grantee among {count:,} notes, {PAGE} a page; median of {runs} runs")
-    print(f"  {'':36} {'own':>9}    {'shared':>9}   shared/own")
-    for name, (mine_ms, theirs_ms) in figures.items():
-        print(f"  {name:36} {mine_ms:9.2f} ms {theirs_ms:9.2f} ms  {theirs_ms / mine_ms:5.2f}x")
+    print(
+        f"a grantee among {count:,} notes, {PAGE} a page; {runs} runs of each, own and shared "
+        "alternating; medians, and the median of the runs' shared/own ratios"
+    )
+    print(f"  {'':36} {'own':>9}    {'shared':>9}   shared/own  median ratio")
+    for name, (mine_ms, theirs_ms, ratio) in figures.items():
+        print(
+            f"  {name:36} {mine_ms:9.2f} ms {theirs_ms:9.2f} ms  {theirs_ms / mine_ms:5.2f}x"
+            f"       {ratio:5.2f}x"
+        )
+
+
+async def _paired_ms(
+    runs: int, mine: Callable[[], Awaitable[Any]], theirs: Callable[[], Awaitable[Any]]
+) -> tuple[float, float, float]:
+    """The median latency of ``mine`` and of ``theirs``, run alternately (so that a slow
+    moment of a shared machine falls on both alike), and the median of the pairs' ratios."""
+    await mine()
+    await theirs()
+    pairs = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await mine()
+        middle = time.perf_counter()
+        await theirs()
+        pairs.append((middle - started, time.perf_counter() - middle))
+    return (
+        statistics.median(a for a, _ in pairs) * 1e3,
+        statistics.median(b for _, b in pairs) * 1e3,
+        statistics.median(b / a for a, b in pairs),
+    )
 
 
 async def _median_ms(runs: int, action: Callable[[], Awaitable[Any]]) -> float:
@@ -287,9 +344,15 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--sharing", action="store_true", help="the grantee's shared listing")
+    parser.add_argument(
+        "--seeded",
+        metavar="NAME",
+        help="with --sharing: keep the seeded notes in database NAME on BENCH_DATABASE_URL's "
+        "server, and reuse them if it holds them already",
+    )
     options = parser.parse_args()
     if options.sharing:
-        asyncio.run(_sharing_main(options.notes, options.runs))
+        asyncio.run(_sharing_main(options.notes, options.runs, options.seeded))
     else:
         asyncio.run(_main(options.notes, options.runs))
 
