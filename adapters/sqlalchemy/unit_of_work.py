@@ -452,10 +452,9 @@ async def _closed(connection: AsyncConnection) -> bool:
     if connection.dialect.name != "postgresql":
         return False
     try:
-        raw = await connection.get_raw_connection()
+        driver = await _driver(connection)
     except sa.exc.SQLAlchemyError:
         return True
-    driver = raw.driver_connection
     return driver is None or bool(driver.is_closed())
 
 
